@@ -1,0 +1,42 @@
+# Thin wrapper around meson: `make demo` and `make check` set up a fresh
+# Debian machine themselves.
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+PREFIX ?= /usr/local
+
+BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev
+RUN_DEPS = busybox-static
+TEST_DEPS = bats jq iproute2 runc crun podman containerd umoci skopeo hyperfine util-linux
+
+.PHONY: all deps test-deps demo check bench install clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD)
+
+$(BUILD_ASAN)/build.ninja:
+	meson setup $(BUILD_ASAN) -Dstatic=false -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+deps:
+	@scripts/install-deps $(BUILD_DEPS) $(RUN_DEPS)
+
+test-deps:
+	@scripts/install-deps $(BUILD_DEPS) $(RUN_DEPS) $(TEST_DEPS)
+
+demo: deps all
+	@scripts/demo $(BUILD)/berth-runtime
+
+check: test-deps all $(BUILD_ASAN)/build.ninja
+	ninja -C $(BUILD_ASAN)
+	tests/run $(BUILD) $(BUILD_ASAN)
+
+bench: test-deps all
+	bench/run $(BUILD)/berth-runtime
+
+install: all
+	install -D -m 0755 $(BUILD)/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

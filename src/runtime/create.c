@@ -1,0 +1,315 @@
+/* `create`: the runtime side of making a container, up to the point where
+ * its init waits for `start`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/cgroup/cgroup.h"
+#include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/init.h"
+#include "runtime/namespaces.h"
+#include "runtime/seccomp.h"
+#include "runtime/spec.h"
+#include "runtime/state.h"
+#include "runtime/sync.h"
+#include "runtime/terminal.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+/* Everything create makes, so a failure can take it all back. */
+struct creation {
+  int rootfd;
+  int dirfd;
+  const char *id;
+  struct spec *spec;
+  struct cgroup *cg;
+  bool cgroup_made;
+  pid_t pid;          /* container init */
+  pid_t intermediate; /* the forked joiner, when there is one */
+  int sync_fd;
+  int fifo_fd;
+};
+
+static void creation_undo(struct creation *c) {
+  if (c->pid > 0) {
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+  }
+  if (c->intermediate > 0) {
+    kill(c->intermediate, SIGKILL);
+    waitpid(c->intermediate, NULL, 0);
+  }
+  berth_error *err = NULL;
+  if (c->cgroup_made && cgroup_destroy(c->cg, &err) < 0) {
+    berth_log_error(err);
+    berth_error_free(err);
+    err = NULL;
+  }
+  if (c->dirfd >= 0 && state_remove(c->rootfd, c->id, &err) < 0) {
+    berth_log_error(err);
+    berth_error_free(err);
+  }
+}
+
+static char *annotations_json(const struct spec *s) {
+  if (s->n_annotations == 0)
+    return NULL;
+  struct json_object *o = json_object_new_object();
+  for (size_t i = 0; i < s->n_annotations; i++)
+    json_object_object_add(o, s->annotations[i].key, json_object_new_string(s->annotations[i].value));
+  char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(o);
+  return text;
+}
+
+static char *now_rfc3339(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof(buf) - n, ".%09ldZ", ts.tv_nsec);
+  return strdup(buf);
+}
+
+static int write_pid_file(const char *path, pid_t pid, berth_error **err) {
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", pid);
+  cleanup_free char *abs = fs_absolute_path(path, err);
+  if (abs == NULL)
+    return -1;
+  if (fs_write_file_atomic_at(AT_FDCWD, abs, buf, (size_t)n, 0644, err) < 0)
+    return berth_error_wrap(err, "pid file");
+  return 0;
+}
+
+static char *hook_state_json(struct creation *c, const char *annotations, enum container_status status,
+                             berth_error **err) {
+  struct container_state st = {
+      .id = (char *)c->id, .pid = c->pid, .bundle = c->spec->bundle, .annotations_json = (char *)annotations};
+  return state_to_json(&st, status, false, false, err);
+}
+
+/* Sends the seccomp listener fd with the container process state. */
+static int forward_seccomp_fd(struct creation *c, int notify_fd, const char *annotations, berth_error **err) {
+  const struct spec_seccomp *sc = c->spec->lnx.seccomp;
+  cleanup_free char *state = hook_state_json(c, annotations, STATUS_CREATING, err);
+  if (state == NULL)
+    return -1;
+  struct json_object *o = json_object_new_object();
+  json_object_object_add(o, "ociVersion", json_object_new_string("1.2.0"));
+  struct json_object *fds = json_object_new_array();
+  json_object_array_add(fds, json_object_new_string("seccompFd"));
+  json_object_object_add(o, "fds", fds);
+  json_object_object_add(o, "pid", json_object_new_int(c->pid));
+  json_object_object_add(o, "metadata", json_object_new_string(sc->listener_metadata != NULL ? sc->listener_metadata : ""));
+  json_object_object_add(o, "state", json_tokener_parse(state));
+  cleanup_free char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(o);
+  return seccomp_send_to_listener(sc->listener_path, notify_fd, text, err);
+}
+
+/* Drives the init's setup messages until it reports it is created. */
+static int handshake(struct creation *c, struct create_options *opts, const char *annotations, berth_error **err) {
+  const struct spec_linux *l = &c->spec->lnx;
+  struct sync_msg msg;
+  for (;;) {
+    int fd = -1;
+    if (sync_recv(c->sync_fd, &msg, &fd, err) < 0)
+      return -1;
+    cleanup_close int passed = fd;
+    switch (msg.type) {
+    case SYNC_ERROR:
+      return berth_fail(err, 0, "%s", msg.text);
+    case SYNC_USERNS_READY:
+      if (ns_write_id_maps(msg.value, l, err) < 0 || sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err) < 0)
+        return -1;
+      break;
+    case SYNC_PID:
+      c->pid = msg.value;
+      waitpid(c->intermediate, NULL, 0);
+      c->intermediate = 0;
+      break;
+    case SYNC_MOUNTS_READY: {
+      if (c->spec->hooks.count[HOOK_PRESTART] + c->spec->hooks.count[HOOK_CREATE_RUNTIME] > 0) {
+        cleanup_free char *state = hook_state_json(c, annotations, STATUS_CREATING, err);
+        if (state == NULL || hooks_run(&c->spec->hooks, HOOK_PRESTART, state, err) < 0 ||
+            hooks_run(&c->spec->hooks, HOOK_CREATE_RUNTIME, state, err) < 0)
+          return -1;
+      }
+      if (sync_send(c->sync_fd, SYNC_HOOKS_DONE, c->pid, NULL, -1, err) < 0)
+        return -1;
+      break;
+    }
+    case SYNC_CONSOLE:
+      if (passed < 0)
+        return berth_fail(err, 0, "container process sent no terminal");
+      if (opts->keep_console) {
+        opts->console_master = TAKE_FD(passed);
+      } else if (terminal_send_master(opts->console_socket, passed, err) < 0) {
+        return -1;
+      }
+      break;
+    case SYNC_SECCOMP_FD:
+      if (passed < 0)
+        return berth_fail(err, 0, "container process sent no seccomp fd");
+      if (forward_seccomp_fd(c, passed, annotations, err) < 0 ||
+          sync_send(c->sync_fd, SYNC_SECCOMP_DONE, 0, NULL, -1, err) < 0)
+        return -1;
+      break;
+    case SYNC_CREATED:
+      return 0;
+    default:
+      return berth_fail(err, 0, "unexpected message %u from the container process", msg.type);
+    }
+  }
+}
+
+static int spawn_init(struct creation *c, struct create_options *opts, const char *annotations, berth_error **err) {
+  const struct spec_linux *l = &c->spec->lnx;
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+    return berth_fail(err, errno, "socketpair");
+  bool intermediate = ns_needs_intermediate(l);
+  struct init_args args = {
+      .spec = c->spec,
+      .id = c->id,
+      .annotations_json = annotations,
+      .sync_fd = pair[1],
+      .fifo_fd = c->fifo_fd,
+      .intermediate = intermediate,
+      .no_pivot = opts->no_pivot,
+      .no_new_keyring = opts->no_new_keyring,
+      .preserve_fds = opts->preserve_fds,
+  };
+  pid_t pid = ns_clone(intermediate ? 0 : (unsigned long)ns_new_flags(l));
+  if (pid < 0) {
+    int saved = errno;
+    close(pair[0]);
+    close(pair[1]);
+    return berth_fail(err, saved, "clone the container process");
+  }
+  if (pid == 0) {
+    close(pair[0]);
+    init_main(&args);
+  }
+  close(pair[1]);
+  c->sync_fd = pair[0];
+  if (intermediate)
+    c->intermediate = pid;
+  else
+    c->pid = pid;
+  /* The new user namespace (made by clone) needs its maps before init can
+   * become root in it. */
+  if (!intermediate && l->namespaces[NS_USER].present && ns_write_id_maps(pid, l, err) < 0)
+    return -1;
+  if (cgroup_enter(c->cg, pid, err) < 0)
+    return -1;
+  return sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err);
+}
+
+int container_create(const struct runtime_context *ctx, struct create_options *opts, berth_error **err) {
+  opts->console_master = -1;
+  if (state_check_id(opts->id, err) < 0)
+    return -1;
+  cleanup_free char *raw = NULL;
+  size_t raw_len = 0;
+  struct spec *spec = spec_load(opts->bundle, &raw, &raw_len, err);
+  if (spec == NULL)
+    return -1;
+  struct creation c = {.rootfd = -1, .dirfd = -1, .id = opts->id, .spec = spec, .sync_fd = -1, .fifo_fd = -1};
+  cleanup_free char *annotations = annotations_json(spec);
+  int ret = -1;
+  struct stat st;
+
+  if (!spec->has_process) {
+    berth_fail(err, 0, "config.json: process is required to create a container");
+    goto out;
+  }
+  if (spec->process.terminal && opts->console_socket == NULL && !opts->keep_console) {
+    berth_fail(err, 0, "process.terminal is true: --console-socket is required");
+    goto out;
+  }
+  if (stat(spec->root.path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    berth_fail(err, errno != 0 ? errno : ENOTDIR, "rootfs \"%s\"", spec->root.path);
+    goto out;
+  }
+  if (spec->process.apparmor_profile != NULL)
+    berth_warn("process.apparmorProfile \"%s\" ignored: AppArmor is not supported", spec->process.apparmor_profile);
+  if (spec->process.selinux_label != NULL)
+    berth_warn("process.selinuxLabel ignored: SELinux is not supported");
+  if (spec->lnx.seccomp != NULL && seccomp_validate(spec->lnx.seccomp, err) < 0)
+    goto out;
+  c.rootfd = state_open_root(ctx->root, err);
+  if (c.rootfd < 0)
+    goto out;
+  c.dirfd = state_create_dir(c.rootfd, opts->id, err);
+  if (c.dirfd < 0)
+    goto out;
+  if (fs_write_file_at(c.dirfd, "config.json", raw, raw_len, 0600, err) < 0)
+    goto undo;
+  if (mkfifoat(c.dirfd, STATE_FIFO, 0600) < 0) {
+    berth_fail(err, errno, "create %s for container \"%s\"", STATE_FIFO, opts->id);
+    goto undo;
+  }
+  c.fifo_fd = openat(c.dirfd, STATE_FIFO, O_RDWR | O_CLOEXEC);
+  if (c.fifo_fd < 0) {
+    berth_fail(err, errno, "open %s for container \"%s\"", STATE_FIFO, opts->id);
+    goto undo;
+  }
+  c.cg = cgroup_new(spec->lnx.cgroups_path, opts->id, err);
+  if (c.cg == NULL || cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
+    goto undo;
+  c.cgroup_made = true;
+  if (spawn_init(&c, opts, annotations, err) < 0 || handshake(&c, opts, annotations, err) < 0)
+    goto undo;
+
+  struct container_state state = {
+      .id = (char *)opts->id,
+      .pid = c.pid,
+      .start_time = state_process_start_time(c.pid),
+      .bundle = spec->bundle,
+      .rootfs = spec->root.path,
+      .created = now_rfc3339(),
+      .cgroup = cgroup_serialize(c.cg, err),
+      .annotations_json = annotations,
+  };
+  int saved = state.cgroup != NULL ? state_write(c.dirfd, &state, err) : -1;
+  free(state.created);
+  free(state.cgroup);
+  if (saved < 0 || (opts->pid_file != NULL && write_pid_file(opts->pid_file, c.pid, err) < 0))
+    goto undo;
+  opts->pid = c.pid;
+  ret = 0;
+  goto out;
+undo:
+  if (opts->console_master >= 0) {
+    close(opts->console_master);
+    opts->console_master = -1;
+  }
+  creation_undo(&c);
+out:
+  if (c.sync_fd >= 0)
+    close(c.sync_fd);
+  if (c.fifo_fd >= 0)
+    close(c.fifo_fd);
+  if (c.dirfd >= 0)
+    close(c.dirfd);
+  if (c.rootfd >= 0)
+    close(c.rootfd);
+  cgroup_free(c.cg);
+  spec_free(spec);
+  return ret;
+}

@@ -1,0 +1,27 @@
+/* The container's first process, from clone until execve of the user's
+ * program: namespaces, mounts, pivot_root, identity, then the wait for
+ * `start`.  It talks to the runtime over the sync socket. */
+#ifndef BERTH_RUNTIME_INIT_H
+#define BERTH_RUNTIME_INIT_H
+
+#include <stdbool.h>
+
+#include "runtime/spec.h"
+
+struct init_args {
+  const struct spec *spec;
+  const char *id;
+  const char *annotations_json; /* for hook state */
+  int sync_fd;
+  int fifo_fd; /* exec.fifo opened O_RDWR: a byte arrives on start */
+  bool intermediate; /* joins by path or a time namespace: fork once more */
+  bool no_pivot;
+  bool no_new_keyring;
+  int preserve_fds;
+};
+
+/* Never returns: execs the container's program or exits non-zero after
+ * sending its error over sync_fd. */
+_Noreturn void init_main(struct init_args *args);
+
+#endif

@@ -1,0 +1,135 @@
+#include "runtime/process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "runtime/caps.h"
+#include "runtime/seccomp.h"
+#include "util/cleanup.h"
+#include "util/fs.h"
+
+int process_set_rlimits(const struct spec_process *p, berth_error **err) {
+  for (size_t i = 0; i < p->n_rlimits; i++) {
+    const struct spec_rlimit *rl = &p->rlimits[i];
+    struct rlimit lim = {.rlim_cur = rl->soft, .rlim_max = rl->hard};
+    if (setrlimit((__rlimit_resource_t)rl->resource, &lim) < 0)
+      return berth_fail(err, errno, "set %s to %llu/%llu", rl->type, (unsigned long long)rl->soft,
+                        (unsigned long long)rl->hard);
+  }
+  return 0;
+}
+
+int process_set_oom_score_adj(const struct spec_process *p, berth_error **err) {
+  if (!p->has_oom_score_adj)
+    return 0;
+  char buf[16];
+  int n = snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+  if (fs_write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, (size_t)n, 0, err) < 0)
+    return berth_error_wrap(err, "set oomScoreAdj %d", p->oom_score_adj);
+  return 0;
+}
+
+static const char *env_lookup(char **env, const char *key) {
+  size_t klen = strlen(key);
+  for (char **e = env; e != NULL && *e != NULL; e++)
+    if (strncmp(*e, key, klen) == 0 && (*e)[klen] == '=')
+      return *e + klen + 1;
+  return NULL;
+}
+
+static bool is_executable_file(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+}
+
+char *process_find_executable(const struct spec_process *p, berth_error **err) {
+  const char *name = p->args[0];
+  if (strchr(name, '/') != NULL) {
+    struct stat st;
+    if (stat(name, &st) < 0) {
+      berth_fail(err, errno, "executable \"%s\"", name);
+      return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      berth_fail(err, EISDIR, "executable \"%s\"", name);
+      return NULL;
+    }
+    return strdup(name);
+  }
+  const char *path = env_lookup(p->env, "PATH");
+  if (path == NULL)
+    path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  cleanup_free char *dirs = strdup(path);
+  char *save = NULL;
+  for (char *dir = strtok_r(dirs, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+    char candidate[PATH_MAX];
+    if (snprintf(candidate, sizeof(candidate), "%s/%s", dir[0] != '\0' ? dir : ".", name) >= (int)sizeof(candidate))
+      continue;
+    if (is_executable_file(candidate))
+      return strdup(candidate);
+  }
+  berth_fail(err, 0, "executable \"%s\" not found in $PATH", name);
+  return NULL;
+}
+
+int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp, bool setgroups_allowed,
+                            int *notify_fd, berth_error **err) {
+  *notify_fd = -1;
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
+   * the capabilities are still there. */
+  if (seccomp != NULL && !p->no_new_privileges && seccomp_install(seccomp, notify_fd, err) < 0)
+    return -1;
+  if (setgroups_allowed && setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0)
+    return berth_fail(err, errno, "setgroups to the %zu additionalGids", p->user.n_additional_gids);
+  if (caps_keep_on_setuid(true, err) < 0)
+    return -1;
+  if (setresgid(p->user.gid, p->user.gid, p->user.gid) < 0)
+    return berth_fail(err, errno, "setgid %u", (unsigned)p->user.gid);
+  if (setresuid(p->user.uid, p->user.uid, p->user.uid) < 0)
+    return berth_fail(err, errno, "setuid %u", (unsigned)p->user.uid);
+  if (caps_keep_on_setuid(false, err) < 0)
+    return -1;
+  if (p->caps.present) {
+    if (caps_apply(&p->caps, err) < 0)
+      return -1;
+  } else {
+    struct spec_capabilities none = {.present = true};
+    if (caps_apply(&none, err) < 0)
+      return -1;
+  }
+  if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return berth_fail(err, errno, "set no_new_privs");
+  /* With no_new_privs, as late as possible: fewer syscalls for the profile to allow. */
+  if (seccomp != NULL && p->no_new_privileges && seccomp_install(seccomp, notify_fd, err) < 0)
+    return -1;
+  return 0;
+}
+
+int process_close_fds_on_exec(int first_kept_fd, berth_error **err) {
+  if (syscall(SYS_close_range, (unsigned)first_kept_fd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+    return 0;
+  /* Kernels before 5.11: mark each open fd by hand. */
+  for (int fd = first_kept_fd; fd < 65536; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+      return berth_fail(err, errno, "mark fd %d close-on-exec", fd);
+  }
+  return 0;
+}
+
+int process_exec(const char *path, const struct spec_process *p, berth_error **err) {
+  static char *empty_env[] = {NULL};
+  execve(path, p->args, p->env != NULL ? p->env : empty_env);
+  return berth_fail(err, errno, "exec \"%s\"", path);
+}
