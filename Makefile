@@ -5,7 +5,7 @@ BUILD_ASAN ?= build-asan
 PREFIX ?= /usr/local
 
 BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev
-RUN_DEPS = busybox-static
+RUN_DEPS = busybox-static jq
 TEST_DEPS = bats jq iproute2 runc crun podman containerd umoci skopeo hyperfine util-linux
 
 .PHONY: all deps test-deps demo check bench install clean

@@ -6,28 +6,30 @@
 #include <string.h>
 
 #include "cmd/runtime/commands.h"
+#include "runtime/exe_guard.h"
 #include "runtime/state.h"
 #include "util/log.h"
 
 static const struct {
   const char *name;
   command_fn *fn;
+  bool makes_container_processes; /* needs the CVE-2019-5736 guard */
   const char *help;
 } commands[] = {
-    {"create", cmd_create, "create a container"},
-    {"start", cmd_start, "start the user process of a created container"},
-    {"state", cmd_state, "print the state of a container as JSON"},
-    {"kill", cmd_kill, "send a signal to the container's init (or all its processes)"},
-    {"delete", cmd_delete, "delete a container and everything it holds"},
-    {"run", cmd_run, "create and start a container"},
-    {"exec", cmd_exec, "run a process inside a running container"},
-    {"ps", cmd_ps, "list the processes of a container"},
-    {"list", cmd_list, "list containers"},
-    {"pause", cmd_pause, "freeze every process of a container"},
-    {"resume", cmd_resume, "thaw a paused container"},
-    {"update", cmd_update, "change the resource limits of a container"},
-    {"features", cmd_features, "print what this runtime supports, as JSON"},
-    {"spec", cmd_spec, "write a default config.json"},
+    {"create", cmd_create, true, "create a container"},
+    {"start", cmd_start, false, "start the user process of a created container"},
+    {"state", cmd_state, false, "print the state of a container as JSON"},
+    {"kill", cmd_kill, false, "send a signal to the container's init (or all its processes)"},
+    {"delete", cmd_delete, false, "delete a container and everything it holds"},
+    {"run", cmd_run, true, "create and start a container"},
+    {"exec", cmd_exec, true, "run a process inside a running container"},
+    {"ps", cmd_ps, false, "list the processes of a container"},
+    {"list", cmd_list, false, "list containers"},
+    {"pause", cmd_pause, false, "freeze every process of a container"},
+    {"resume", cmd_resume, false, "thaw a paused container"},
+    {"update", cmd_update, false, "change the resource limits of a container"},
+    {"features", cmd_features, false, "print what this runtime supports, as JSON"},
+    {"spec", cmd_spec, false, "write a default config.json"},
 };
 
 static void usage(FILE *out) {
@@ -113,6 +115,11 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
     if (strcmp(commands[i].name, name) != 0)
       continue;
+    if (commands[i].makes_container_processes && exe_guard_ensure(argv, &err) < 0) {
+      berth_log_error(err);
+      berth_error_free(err);
+      return 1;
+    }
     int sub_argc = argc - optind;
     char **sub_argv = argv + optind;
     optind = 0; /* restart getopt for the command's own options */
