@@ -183,7 +183,7 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
         terminal_attach_slave(slave_fd, p->console_height, p->console_width, err) < 0)
       return -1;
   }
-  if (process_set_rlimits(p, err) < 0 || process_set_oom_score_adj(p, err) < 0)
+  if (process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || process_set_oom_score_adj(p, err) < 0)
     return -1;
   cleanup_free char *exe = process_find_executable(p, err);
   if (exe == NULL)

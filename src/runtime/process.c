@@ -53,6 +53,16 @@ static bool is_executable_file(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
 }
 
+int process_set_io_priority(const struct spec_process *p, berth_error **err) {
+  if (!p->has_io_priority)
+    return 0;
+  /* ioprio_set(IOPRIO_WHO_PROCESS, self, class << IOPRIO_CLASS_SHIFT | level) */
+  int value = (p->io_priority_class << 13) | p->io_priority;
+  if (syscall(SYS_ioprio_set, 1, 0, value) < 0)
+    return berth_fail(err, errno, "set ioPriority class %d level %d", p->io_priority_class, p->io_priority);
+  return 0;
+}
+
 char *process_find_executable(const struct spec_process *p, berth_error **err) {
   const char *name = p->args[0];
   if (strchr(name, '/') != NULL) {

@@ -40,18 +40,14 @@ static char *test_sysfs, *test_mountinfo, *test_self_cgroup;
 static bool mode_cached;
 static enum cgroup_mode cached_mode;
 
-static char *dup_or_null(const char *s) {
-  return s != NULL ? strdup(s) : NULL;
-}
-
 void cgroup_set_roots_for_test(const char *sysfs_root, const char *mountinfo_path,
                                const char *self_cgroup_path) {
   free(test_sysfs);
   free(test_mountinfo);
   free(test_self_cgroup);
-  test_sysfs = dup_or_null(sysfs_root);
-  test_mountinfo = dup_or_null(mountinfo_path);
-  test_self_cgroup = dup_or_null(self_cgroup_path);
+  test_sysfs = sysfs_root != NULL ? strdup(sysfs_root) : NULL;
+  test_mountinfo = mountinfo_path != NULL ? strdup(mountinfo_path) : NULL;
+  test_self_cgroup = self_cgroup_path != NULL ? strdup(self_cgroup_path) : NULL;
   mode_cached = false;
 }
 
@@ -133,21 +129,18 @@ int cg_read_key(const char *dir, const char *file, const char *key, unsigned lon
   if (text == NULL)
     return -1;
   size_t klen = strlen(key);
-  for (char *line = text; line != NULL && *line != '\0';) {
-    char *next = strchr(line, '\n');
-    if (next != NULL)
-      *next++ = '\0';
+  for (const char *line = text; line != NULL;) {
     if (strncmp(line, key, klen) == 0 && line[klen] == ' ') {
       char *end = NULL;
-      errno = 0;
       *value = strtoull(line + klen + 1, &end, 10);
-      if (errno != 0 || end == line + klen + 1)
-        return berth_fail(err, 0, "\"%s/%s\": bad value for \"%s\"", dir, file, key);
-      return 0;
+      if (end > line + klen + 1)
+        return 0;
+      break;
     }
-    line = next;
+    line = strchr(line, '\n');
+    line = line != NULL ? line + 1 : NULL;
   }
-  return berth_fail(err, 0, "\"%s/%s\" has no \"%s\" line", dir, file, key);
+  return berth_fail(err, 0, "\"%s/%s\" has no \"%s <number>\" line", dir, file, key);
 }
 
 bool cg_exists(const char *dir, const char *file) {
@@ -326,21 +319,6 @@ static bool is_systemd_form(const char *p) {
 
 /* ---- discovery --------------------------------------------------------- */
 
-struct hier_src {
-  int version;
-  char *controllers, *mount, *mount_root, *own;
-};
-
-static void free_srcs(struct hier_src *v, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    free(v[i].controllers);
-    free(v[i].mount);
-    free(v[i].mount_root);
-    free(v[i].own);
-  }
-  free(v);
-}
-
 /* mountinfo escapes blanks and backslashes as \ooo. */
 static void unescape_octal(char *s) {
   char *w = s;
@@ -414,25 +392,44 @@ static bool opts_have_all(const char *opts, const char *controllers) {
   return true;
 }
 
-static int add_src(struct hier_src *v, size_t *n, int version, const char *controllers,
-                   const struct mnt *m, const char *own_full, berth_error **err) {
-  struct hier_src *s = &v[*n];
-  const char *own = path_below(own_full, m->root);
-  s->version = version;
-  s->controllers = strdup(controllers);
-  s->mount = map_mount_point(m->point);
-  s->mount_root = strdup(m->root);
-  /* A caller outside the visible part (a cgroup namespace's "/.."): start
-   * from the visible top. */
-  s->own = strdup(own != NULL ? own : "/");
-  (*n)++;
-  if (s->controllers == NULL || s->mount == NULL || s->mount_root == NULL || s->own == NULL)
-    return berth_fail(err, ENOMEM, "cgroup hierarchies");
+/* Where the container's cgroup goes: target is cleaned; absolute ones are
+ * taken from each hierarchy's top, relative ones below the caller's cgroup. */
+struct target {
+  const char *given, *path;
+  bool absolute;
+};
+
+static int add_hier(struct cgroup *cg, int version, const char *controllers, const struct mnt *m,
+                    const char *own_path, const struct target *t, berth_error **err) {
+  struct cg_hier *h = &cg->hier[cg->n_hier++];
+  h->version = version;
+  h->controllers = strdup(controllers);
+  h->mount = map_mount_point(m->point);
+  if (t->absolute) {
+    /* A path naming the visible part's own place in the hierarchy is taken
+     * relative to it; any other from the visible top. */
+    const char *below = path_below(t->path, m->root);
+    h->rel = strdup(below != NULL ? below : t->path);
+  } else {
+    /* A caller outside the visible part (a cgroup namespace's "/.."):
+     * start from the visible top. */
+    const char *own = path_below(own_path, m->root);
+    h->rel = join_rel(own != NULL ? own : "/", t->path);
+  }
+  if (h->controllers == NULL || h->mount == NULL || h->rel == NULL ||
+      asprintf(&h->path, "%s%s", h->mount, h->rel) < 0) {
+    h->path = NULL;
+    return berth_fail(err, ENOMEM, "cgroup");
+  }
+  if (strcmp(h->rel, "/") == 0)
+    return berth_fail(err, 0, "cgroup path \"%s\" is the root of the %s hierarchy", t->given,
+                      version == 2 ? "cgroup2" : controllers);
   return 0;
 }
 
-/* The hierarchies of this process and the mode they make. */
-static int discover(struct hier_src **out, size_t *n_out, enum cgroup_mode *mode, berth_error **err) {
+/* Finds the mode and, when cg is not NULL, fills in its hierarchies with
+ * the container's place in each. */
+static int discover(struct cgroup *cg, const struct target *t, enum cgroup_mode *mode, berth_error **err) {
   const char *mi_path = test_mountinfo != NULL ? test_mountinfo : "/proc/self/mountinfo";
   const char *sc_path = test_self_cgroup != NULL ? test_self_cgroup : "/proc/self/cgroup";
   cleanup_free char *mi = fs_read_file_at(AT_FDCWD, mi_path, NULL, err);
@@ -458,8 +455,7 @@ static int discover(struct hier_src **out, size_t *n_out, enum cgroup_mode *mode
       continue;
     *c1 = *c2 = '\0';
     lines[n_lines].controllers = c1 + 1;
-    lines[n_lines].path = c2 + 1;
-    n_lines++;
+    lines[n_lines++].path = c2 + 1;
   }
 
   const struct mnt *v2 = NULL;
@@ -470,51 +466,38 @@ static int discover(struct hier_src **out, size_t *n_out, enum cgroup_mode *mode
   for (size_t i = 0; i < n_lines; i++)
     if (lines[i].controllers[0] == '\0')
       v2_own = lines[i].path;
+  if (cg != NULL && (cg->hier = calloc(n_lines + 1, sizeof(*cg->hier))) == NULL)
+    return berth_fail(err, ENOMEM, "cgroup");
 
-  struct hier_src *v = calloc(n_lines + 1, sizeof(*v));
-  if (v == NULL)
-    return berth_fail(err, ENOMEM, "cgroup hierarchies");
-  size_t n = 0;
-  int r = 0;
   if (v2 != NULL && mount_rank(v2) == 2) {
     *mode = CGROUP_MODE_V2;
-    r = add_src(v, &n, 2, "", v2, v2_own, err);
-  } else {
-    for (size_t i = 0; i < n_lines && r == 0; i++) {
-      if (lines[i].controllers[0] == '\0')
-        continue;
-      const struct mnt *best = NULL;
-      for (size_t j = 0; j < n_mounts; j++)
-        if (strcmp(mounts[j].fstype, "cgroup") == 0 && opts_have_all(mounts[j].opts, lines[i].controllers) &&
-            (best == NULL || mount_rank(&mounts[j]) > mount_rank(best)))
-          best = &mounts[j];
-      if (best != NULL)
-        r = add_src(v, &n, 1, lines[i].controllers, best, lines[i].path, err);
-    }
-    if (r == 0 && n == 0 && v2 == NULL)
-      r = berth_fail(err, 0, "no cgroup file system is mounted (read \"%s\")", mi_path);
-    *mode = n == 0 ? CGROUP_MODE_V2 : v2 != NULL ? CGROUP_MODE_HYBRID : CGROUP_MODE_V1;
-    if (r == 0 && v2 != NULL)
-      r = add_src(v, &n, 2, "", v2, v2_own, err);
+    return cg != NULL ? add_hier(cg, 2, "", v2, v2_own, t, err) : 0;
   }
-  if (r < 0) {
-    free_srcs(v, n);
-    return -1;
+  size_t found = 0;
+  for (size_t i = 0; i < n_lines; i++) {
+    if (lines[i].controllers[0] == '\0')
+      continue;
+    const struct mnt *best = NULL;
+    for (size_t j = 0; j < n_mounts; j++)
+      if (strcmp(mounts[j].fstype, "cgroup") == 0 && opts_have_all(mounts[j].opts, lines[i].controllers) &&
+          (best == NULL || mount_rank(&mounts[j]) > mount_rank(best)))
+        best = &mounts[j];
+    if (best == NULL)
+      continue;
+    found++;
+    if (cg != NULL && add_hier(cg, 1, lines[i].controllers, best, lines[i].path, t, err) < 0)
+      return -1;
   }
-  *out = v;
-  *n_out = n;
-  return 0;
+  if (found == 0 && v2 == NULL)
+    return berth_fail(err, 0, "no cgroup file system is mounted (read \"%s\")", mi_path);
+  *mode = found == 0 ? CGROUP_MODE_V2 : v2 != NULL ? CGROUP_MODE_HYBRID : CGROUP_MODE_V1;
+  return cg != NULL && v2 != NULL ? add_hier(cg, 2, "", v2, v2_own, t, err) : 0;
 }
 
 int cgroup_detect_mode(enum cgroup_mode *mode, berth_error **err) {
-  if (!mode_cached) {
-    struct hier_src *v = NULL;
-    size_t n = 0;
-    if (discover(&v, &n, &cached_mode, err) < 0)
-      return -1;
-    free_srcs(v, n);
-    mode_cached = true;
-  }
+  if (!mode_cached && discover(NULL, NULL, &cached_mode, err) < 0)
+    return -1;
+  mode_cached = true;
   *mode = cached_mode;
   return 0;
 }
@@ -563,69 +546,31 @@ static bool valid_id(const char *id) {
 }
 
 struct cgroup *cgroup_new(const char *cgroups_path, const char *id, berth_error **err) {
-  cleanup_free char *target = NULL;
-  bool absolute = false;
+  cleanup_free char *clean = NULL, *converted = NULL;
+  struct target t = {.given = cgroups_path != NULL ? cgroups_path : ""};
+  const char *p = cgroups_path;
   if (cgroups_path == NULL || cgroups_path[0] == '\0') {
     if (!valid_id(id)) {
       berth_fail(err, 0, "container id \"%s\" cannot name a cgroup", id != NULL ? id : "");
       return NULL;
     }
-    if (clean_path(id, &target, err) < 0)
+    p = id;
+  } else if (is_systemd_form(p)) {
+    if (systemd_path(p, &converted, err) < 0)
       return NULL;
-  } else {
-    cleanup_free char *converted = NULL;
-    const char *p = cgroups_path;
-    if (is_systemd_form(p)) {
-      if (systemd_path(p, &converted, err) < 0)
-        return NULL;
-      p = converted;
-    }
-    absolute = p[0] == '/';
-    if (clean_path(p, &target, err) < 0)
-      return NULL;
+    p = converted;
   }
+  t.absolute = p[0] == '/';
+  if (clean_path(p, &clean, err) < 0)
+    return NULL;
+  t.path = clean;
 
-  struct hier_src *srcs = NULL;
-  size_t n = 0;
   cleanup_cgroup struct cgroup *cg = calloc(1, sizeof(*cg));
   if (cg == NULL) {
     berth_fail(err, ENOMEM, "cgroup");
     return NULL;
   }
-  if (discover(&srcs, &n, &cg->mode, err) < 0)
-    return NULL;
-  cg->hier = calloc(n, sizeof(*cg->hier));
-  if (cg->hier == NULL) {
-    free_srcs(srcs, n);
-    berth_fail(err, ENOMEM, "cgroup");
-    return NULL;
-  }
-  int r = 0;
-  for (size_t i = 0; i < n && r == 0; i++) {
-    struct cg_hier *h = &cg->hier[i];
-    struct hier_src *s = &srcs[i];
-    h->version = s->version;
-    h->controllers = TAKE_PTR(s->controllers);
-    h->mount = TAKE_PTR(s->mount);
-    cg->n_hier++;
-    if (absolute) {
-      /* A path that names the visible part's own place in the hierarchy is
-       * taken relative to it; any other is taken from the visible top. */
-      const char *below = path_below(target, s->mount_root);
-      h->rel = strdup(below != NULL ? below : target);
-    } else {
-      h->rel = join_rel(s->own, target);
-    }
-    if (h->rel == NULL || asprintf(&h->path, "%s%s", h->mount, h->rel) < 0) {
-      h->path = NULL;
-      r = berth_fail(err, ENOMEM, "cgroup");
-    } else if (strcmp(h->rel, "/") == 0) {
-      r = berth_fail(err, 0, "cgroup path \"%s\" is the root of the %s hierarchy",
-                     cgroups_path != NULL ? cgroups_path : "", h->version == 2 ? "cgroup2" : h->controllers);
-    }
-  }
-  free_srcs(srcs, n);
-  if (r < 0)
+  if (discover(cg, &t, &cg->mode, err) < 0)
     return NULL;
   if (!mode_cached) {
     cached_mode = cg->mode;
@@ -637,29 +582,33 @@ struct cgroup *cgroup_new(const char *cgroups_path, const char *id, berth_error 
 
 /* ---- operations ------------------------------------------------------- */
 
+/* Calls fn on each directory inside dir (the cgroups below it). */
+static int each_child(const char *dir, int (*fn)(const char *child, void *ctx, berth_error **err),
+                      void *ctx, berth_error **err) {
+  DIR *d = opendir(dir);
+  if (d == NULL)
+    return 0;
+  int r = 0;
+  struct dirent *de;
+  while (r == 0 && (de = readdir(d)) != NULL) {
+    if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    cleanup_free char *child = NULL;
+    if (asprintf(&child, "%s/%s", dir, de->d_name) < 0)
+      r = berth_fail(err, ENOMEM, "\"%s\"", dir);
+    else
+      r = fn(child, ctx, err);
+  }
+  closedir(d);
+  return r;
+}
+
 /* Removes one directory, and the cgroups the container made inside it
  * first; waits (within *budget_ms) while the kernel still reports it busy. */
-static int remove_tree(const char *path, unsigned *budget_ms, berth_error **err) {
-  DIR *d = opendir(path);
-  if (d == NULL) {
-    if (errno == ENOENT)
-      return 0;
-  } else {
-    int r = 0;
-    struct dirent *de;
-    while (r == 0 && (de = readdir(d)) != NULL) {
-      if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-        continue;
-      cleanup_free char *child = NULL;
-      if (asprintf(&child, "%s/%s", path, de->d_name) < 0)
-        r = berth_fail(err, ENOMEM, "rmdir \"%s\"", path);
-      else
-        r = remove_tree(child, budget_ms, err);
-    }
-    closedir(d);
-    if (r < 0)
-      return -1;
-  }
+static int remove_tree(const char *path, void *budget, berth_error **err) {
+  unsigned *budget_ms = budget;
+  if (each_child(path, remove_tree, budget, err) < 0)
+    return -1;
   for (;;) {
     if (berth_sys->rmdir(path) == 0 || errno == ENOENT)
       return 0;
@@ -695,13 +644,24 @@ static int remove_made(struct cg_hier *h, unsigned *budget_ms, berth_error **err
   return 0;
 }
 
+/* Removes the deepest `made` levels of dir, deepest first. */
+static void unmake(char *dir, unsigned made) {
+  for (unsigned i = 0; i < made; i++) {
+    if (berth_sys->rmdir(dir) < 0 && errno != ENOENT)
+      berth_debug("cgroup: cleaning up \"%s\": %s", dir, strerror(errno));
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+      break;
+    *slash = '\0';
+  }
+}
+
 int cg_make_dirs(struct cg_hier *h, int (*made_hook)(const char *dir, void *ctx, berth_error **err),
                  void *ctx, berth_error **err) {
   cleanup_free char *dir = strdup(h->path);
   if (dir == NULL)
     return berth_fail(err, ENOMEM, "mkdir \"%s\"", h->path);
-  size_t base = strlen(h->mount);
-  for (char *p = dir + base + 1;; p++) {
+  for (char *p = dir + strlen(h->mount) + 1;; p++) {
     if (*p != '/' && *p != '\0')
       continue;
     char saved = *p;
@@ -709,9 +669,11 @@ int cg_make_dirs(struct cg_hier *h, int (*made_hook)(const char *dir, void *ctx,
     if (berth_sys->mkdir(dir, 0755) == 0) {
       h->made++;
       if (made_hook != NULL && made_hook(dir, ctx, err) < 0)
-        return -1;
+        goto fail;
     } else if (errno != EEXIST) {
-      return berth_fail(err, errno, "mkdir \"%s\"", dir);
+      berth_fail(err, errno, "mkdir \"%s\"", dir);
+      *strrchr(dir, '/') = '\0';
+      goto fail;
     } else if (h->made > 0) {
       /* Someone raced us below a level we made: it is in our tree all the same. */
       h->made++;
@@ -720,6 +682,12 @@ int cg_make_dirs(struct cg_hier *h, int (*made_hook)(const char *dir, void *ctx,
     if (saved == '\0')
       return 0;
   }
+fail:
+  /* The levels made so far end here, not at the leaf, where cgroup_destroy
+   * would look for them: remove them now. */
+  unmake(dir, h->made);
+  h->made = 0;
+  return -1;
 }
 
 static void undo_create(struct cgroup *cg) {
@@ -868,58 +836,37 @@ struct pid_vec {
   size_t n, cap;
 };
 
-static int collect_pids(const char *dir, bool top, struct pid_vec *pv, berth_error **err) {
+static int append_pids(const char *dir, void *ctx, berth_error **err) {
+  struct pid_vec *pv = ctx;
   cleanup_error berth_error *e = NULL;
-  cleanup_free char *text = cg_read(dir, "cgroup.procs", top ? err : &e);
+  cleanup_free char *text = cg_read(dir, "cgroup.procs", &e);
   if (text == NULL) {
-    /* A child cgroup may go away while we walk. */
-    if (!top && e->errnum == ENOENT)
+    /* A cgroup below may go away while we walk. */
+    if (pv->cap > 0 && e->errnum == ENOENT)
       return 0;
-    if (!top && err != NULL) {
-      berth_error_free(*err);
-      *err = TAKE_PTR(e);
-    }
-    return -1;
+    return berth_fail(err, e->errnum, "read \"%s/cgroup.procs\"", dir);
   }
-  for (char *p = text; *p != '\0';) {
-    char *end = NULL;
+  if (pv->cap == 0 && (pv->v = malloc((pv->cap = 64) * sizeof(*pv->v))) == NULL)
+    return berth_fail(err, ENOMEM, "list \"%s\"", dir);
+  for (char *p = text, *end = NULL;; p = end) {
     long v = strtol(p, &end, 10);
     if (end == p)
       break;
     if (pv->n == pv->cap) {
-      size_t cap = pv->cap ? pv->cap * 2 : 64;
-      pid_t *nv = realloc(pv->v, cap * sizeof(*nv));
+      pid_t *nv = realloc(pv->v, pv->cap * 2 * sizeof(*nv));
       if (nv == NULL)
-        return berth_fail(err, ENOMEM, "list \"%s/cgroup.procs\"", dir);
+        return berth_fail(err, ENOMEM, "list \"%s\"", dir);
       pv->v = nv;
-      pv->cap = cap;
+      pv->cap *= 2;
     }
     pv->v[pv->n++] = (pid_t)v;
-    p = end;
-    while (*p == '\n')
-      p++;
   }
-  DIR *d = opendir(dir);
-  if (d == NULL)
-    return 0;
-  int r = 0;
-  struct dirent *de;
-  while (r == 0 && (de = readdir(d)) != NULL) {
-    if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    cleanup_free char *child = NULL;
-    if (asprintf(&child, "%s/%s", dir, de->d_name) < 0)
-      r = berth_fail(err, ENOMEM, "list \"%s\"", dir);
-    else
-      r = collect_pids(child, false, pv, err);
-  }
-  closedir(d);
-  return r;
+  return each_child(dir, append_pids, pv, err);
 }
 
 int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, berth_error **err) {
   struct pid_vec pv = {0};
-  if (collect_pids(cg->parts[0]->procs_dir(cg), true, &pv, err) < 0) {
+  if (append_pids(cg->parts[0]->procs_dir(cg), &pv, err) < 0) {
     free(pv.v);
     return -1;
   }
@@ -1006,7 +953,7 @@ const char *cgroup_controller_path(struct cgroup *cg, const char *controller) {
 
 static const char *const mode_names[] = {"v1", "v2", "hybrid"};
 
-static int put_encoded(FILE *f, const char *s) {
+static void put_encoded(FILE *f, const char *s) {
   for (; *s != '\0'; s++) {
     unsigned char c = (unsigned char)*s;
     if (c <= ' ' || c == '%' || c == '|' || c >= 0x7f)
@@ -1014,7 +961,6 @@ static int put_encoded(FILE *f, const char *s) {
     else
       fputc(c, f);
   }
-  return 0;
 }
 
 char *cgroup_serialize(const struct cgroup *cg, berth_error **err) {
@@ -1043,26 +989,19 @@ char *cgroup_serialize(const struct cgroup *cg, berth_error **err) {
   return buf;
 }
 
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  c = (char)toupper((unsigned char)c);
-  return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* Decodes in place; false on a malformed escape. */
 static bool decode(char *s) {
   char *w = s;
   for (char *r = s; *r != '\0'; r++) {
-    if (*r == '%') {
-      int hi = hexval(r[1]), lo = hi >= 0 ? hexval(r[2]) : -1;
-      if (lo < 0)
-        return false;
-      *w++ = (char)(hi * 16 + lo);
-      r += 2;
-    } else {
+    unsigned v;
+    if (*r != '%') {
       *w++ = *r;
+      continue;
     }
+    if (!isxdigit((unsigned char)r[1]) || !isxdigit((unsigned char)r[2]) || sscanf(r + 1, "%2x", &v) != 1)
+      return false;
+    *w++ = (char)v;
+    r += 2;
   }
   *w = '\0';
   return true;
@@ -1071,75 +1010,69 @@ static bool decode(char *s) {
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out) {
   char *end = NULL;
   errno = 0;
-  unsigned long v = strtoul(s, &end, 10);
-  if (errno != 0 || end == s || *end != '\0' || v > max)
+  *out = strtoul(s, &end, 10);
+  return errno == 0 && end != s && *end == '\0' && *out <= max;
+}
+
+/* The state file is ours, but a damaged one must not make destroy walk
+ * outside the hierarchy. */
+static bool sane_rel(const char *rel, unsigned long made) {
+  cleanup_free char *clean = NULL;
+  if (rel[0] != '/' || clean_path(rel, &clean, NULL) < 0 || strcmp(clean, rel) != 0 || strcmp(rel, "/") == 0)
     return false;
-  *out = v;
-  return true;
+  unsigned long depth = 0;
+  for (const char *p = rel; *p != '\0'; p++)
+    depth += *p == '/';
+  return made <= depth;
 }
 
 struct cgroup *cgroup_deserialize(const char *text, berth_error **err) {
   cleanup_free char *copy = strdup(text != NULL ? text : "");
-  cleanup_free char **fields = NULL;
   cleanup_cgroup struct cgroup *cg = NULL;
-  if (copy == NULL) {
-    berth_fail(err, ENOMEM, "cgroup state");
-    return NULL;
-  }
-  size_t n_fields = 1;
-  for (const char *p = copy; *p != '\0'; p++)
-    n_fields += *p == '|';
-  fields = calloc(n_fields, sizeof(*fields));
-  if (fields == NULL) {
-    berth_fail(err, ENOMEM, "cgroup state");
-    return NULL;
-  }
+  char *f[3 + 5 * 64];
   size_t nf = 0;
-  for (char *p = copy;;) {
-    fields[nf++] = p;
-    char *bar = strchr(p, '|');
-    if (bar == NULL)
-      break;
-    *bar = '\0';
-    p = bar + 1;
-  }
+  char *rest = copy;
+  while (rest != NULL && nf < ARRAY_SIZE(f))
+    f[nf++] = strsep(&rest, "|");
   unsigned long n = 0, mode = 0;
-  if (nf < 3 || strcmp(fields[0], "cg1") != 0 || !parse_uint(fields[2], 64, &n) || nf != 3 + 5 * n)
+  if (copy == NULL || rest != NULL || nf < 3 || strcmp(f[0], "cg1") != 0 || !parse_uint(f[2], 64, &n) ||
+      n == 0 || nf != 3 + 5 * n)
     goto bad;
-  for (mode = 0; mode < ARRAY_SIZE(mode_names); mode++)
-    if (strcmp(fields[1], mode_names[mode]) == 0)
-      break;
-  if (mode == ARRAY_SIZE(mode_names) || n == 0)
+  while (mode < ARRAY_SIZE(mode_names) && strcmp(f[1], mode_names[mode]) != 0)
+    mode++;
+  if (mode == ARRAY_SIZE(mode_names))
     goto bad;
   cg = calloc(1, sizeof(*cg));
-  if (cg == NULL || (cg->hier = calloc(n, sizeof(*cg->hier))) == NULL) {
-    berth_fail(err, ENOMEM, "cgroup state");
-    return NULL;
-  }
+  if (cg == NULL || (cg->hier = calloc(n, sizeof(*cg->hier))) == NULL)
+    goto oom;
   cg->mode = (enum cgroup_mode)mode;
   for (size_t i = 0; i < n; i++) {
-    char **f = &fields[3 + 5 * i];
+    char **hf = &f[3 + 5 * i];
     struct cg_hier *h = &cg->hier[i];
     unsigned long version = 0, made = 0;
-    if (!parse_uint(f[0], 2, &version) || version == 0 || !parse_uint(f[2], 4096, &made) ||
-        !decode(f[1]) || !decode(f[3]) || !decode(f[4]) || f[4][0] != '/')
+    if (!parse_uint(hf[0], 2, &version) || version == 0 || !parse_uint(hf[2], 4096, &made) ||
+        !decode(hf[1]) || !decode(hf[3]) || !decode(hf[4]) || hf[3][0] != '/' || !sane_rel(hf[4], made))
       goto bad;
     h->version = (int)version;
     h->made = (unsigned)made;
-    h->controllers = strdup(f[1]);
-    h->mount = strdup(f[3]);
-    h->rel = strdup(f[4]);
+    h->controllers = strdup(hf[1]);
+    h->mount = strdup(hf[3]);
+    h->rel = strdup(hf[4]);
     cg->n_hier++;
     if (h->controllers == NULL || h->mount == NULL || h->rel == NULL ||
         asprintf(&h->path, "%s%s", h->mount, h->rel) < 0) {
       h->path = NULL;
-      berth_fail(err, ENOMEM, "cgroup state");
-      return NULL;
+      goto oom;
     }
   }
   compose(cg);
   return TAKE_PTR(cg);
 bad:
-  berth_fail(err, 0, "cgroup state \"%s\" is malformed", text != NULL ? text : "");
+  if (copy != NULL) {
+    berth_fail(err, 0, "cgroup state \"%s\" is malformed", text != NULL ? text : "");
+    return NULL;
+  }
+oom:
+  berth_fail(err, ENOMEM, "cgroup state");
   return NULL;
 }
