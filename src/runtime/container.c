@@ -237,7 +237,7 @@ int container_pause(const struct runtime_context *ctx, const char *id, bool paus
   int ret = -1;
   enum container_status status = handle_status(&h);
   enum container_status want = pause ? STATUS_RUNNING : STATUS_PAUSED;
-  if (status != want && !(pause && status == STATUS_CREATED))
+  if (status != want)
     berth_fail(err, 0, "cannot %s container \"%s\": it is %s", pause ? "pause" : "resume", id,
                state_status_name(status));
   else if (h.cg == NULL)

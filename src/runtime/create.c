@@ -15,6 +15,7 @@
 
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/container.h"
+#include "runtime/devices.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
@@ -183,7 +184,12 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     return berth_fail(err, errno, "socketpair");
   bool intermediate = ns_needs_intermediate(l);
+  /* init joins its cgroup itself (cheaply) unless clone put it in a new user
+   * namespace, where it has no rights over the host's cgroup files. */
+  bool enter_cgroup = intermediate || !l->namespaces[NS_USER].present;
   struct init_args args = {
+      .cgroup = c->cg,
+      .enter_cgroup = enter_cgroup,
       .spec = c->spec,
       .id = c->id,
       .annotations_json = annotations,
@@ -215,7 +221,7 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
    * become root in it. */
   if (!intermediate && l->namespaces[NS_USER].present && ns_write_id_maps(pid, l, err) < 0)
     return -1;
-  if (cgroup_enter(c->cg, pid, err) < 0)
+  if (!enter_cgroup && cgroup_enter(c->cg, pid, err) < 0)
     return -1;
   return sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err);
 }
@@ -269,6 +275,8 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
     berth_fail(err, errno, "open %s for container \"%s\"", STATE_FIFO, opts->id);
     goto undo;
   }
+  if (devices_add_cgroup_rules(spec, err) < 0)
+    goto undo;
   c.cg = cgroup_new(spec->lnx.cgroups_path, opts->id, err);
   if (c.cg == NULL || cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
     goto undo;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -113,6 +114,35 @@ int devices_create_symlinks(int rootfd, berth_error **err) {
       unlinkat(dir, "ptmx", 0);
     if (symlinkat(links[i].target, dir, links[i].name) < 0 && errno != EEXIST)
       return berth_fail(err, errno, "symlink \"/dev/%s\"", links[i].name);
+  }
+  return 0;
+}
+
+/* What every container may use whatever the config's device rules deny: the
+ * nodes created above, ptys, and mknod (which makes nothing usable by itself). */
+static const struct spec_device_rule default_rules[] = {
+    {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},  {true, 'c', 1, 3, "rwm"},  {true, 'c', 1, 5, "rwm"},
+    {true, 'c', 1, 7, "rwm"}, {true, 'c', 1, 8, "rwm"},   {true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},
+    {true, 'c', 5, 1, "rwm"}, {true, 'c', 5, 2, "rwm"},   {true, 'c', 136, -1, "rwm"}, {true, 'c', 10, 200, "rwm"},
+};
+
+int devices_add_cgroup_rules(struct spec *spec, berth_error **err) {
+  struct spec_resources *r = &spec->lnx.resources;
+  if (r->n_devices == 0)
+    return 0;
+  size_t n = r->n_devices + ARRAY_SIZE(default_rules) + spec->lnx.n_devices;
+  struct spec_device_rule *rules = realloc(r->devices, n * sizeof(*rules));
+  if (rules == NULL)
+    return berth_fail(err, ENOMEM, "device rules");
+  r->devices = rules;
+  for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
+    rules[r->n_devices++] = default_rules[i];
+  for (size_t i = 0; i < spec->lnx.n_devices; i++) {
+    const struct spec_device *d = &spec->lnx.devices[i];
+    if (d->type == 'p')
+      continue;
+    rules[r->n_devices++] =
+        (struct spec_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm"};
   }
   return 0;
 }

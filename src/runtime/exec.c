@@ -144,6 +144,7 @@ static int build_process(const struct exec_options *o, const struct spec *spec, 
 }
 
 struct exec_child {
+  struct cgroup *cgroup;
   const struct spec_process *p;
   const struct spec_seccomp *seccomp;
   pid_t target;
@@ -157,7 +158,7 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
    * /proc/<pid>/exe while we are in their namespaces. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return berth_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
-  if (sync_expect(c->sync_fd, SYNC_GO, NULL, NULL, err) < 0)
+  if (c->cgroup != NULL && cgroup_enter_self(c->cgroup, err) < 0)
     return -1;
   cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, c->target, 0);
   if (pidfd < 0)
@@ -263,6 +264,7 @@ int container_exec(const struct runtime_context *ctx, struct exec_options *o, in
     blocked = true;
   }
   struct exec_child c = {
+      .cgroup = cg,
       .p = &p,
       .seccomp = spec->lnx.seccomp,
       .target = st.pid,
@@ -281,8 +283,6 @@ int container_exec(const struct runtime_context *ctx, struct exec_options *o, in
     berth_fail(err, errno, "fork for exec");
     goto out;
   }
-  if ((cg != NULL && cgroup_enter(cg, child, err) < 0) || sync_send(sync_fd, SYNC_GO, 0, NULL, -1, err) < 0)
-    goto out;
   struct sync_msg msg;
   if (sync_expect(sync_fd, SYNC_PID, &msg, NULL, err) < 0)
     goto out;

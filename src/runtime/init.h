@@ -6,12 +6,15 @@
 
 #include <stdbool.h>
 
+#include "runtime/cgroup/cgroup.h"
 #include "runtime/spec.h"
 
 struct init_args {
   const struct spec *spec;
   const char *id;
   const char *annotations_json; /* for hook state */
+  struct cgroup *cgroup; /* joined by init itself when enter_cgroup is set */
+  bool enter_cgroup;
   int sync_fd;
   int fifo_fd; /* exec.fifo opened O_RDWR: a byte arrives on start */
   bool intermediate; /* joins by path or a time namespace: fork once more */

@@ -5,7 +5,10 @@
  * options name a v1 mount's controllers, the root field says which part of
  * the hierarchy is visible) and /proc/self/cgroup (the caller's cgroup in
  * each hierarchy).  Paths follow runc: absolute from each hierarchy's top,
- * relative below the caller's own cgroup, none as "<own>/<id>".
+ * relative below the caller's own cgroup, none as "<own>/<id>".  Where a
+ * mount shows only part of a hierarchy (mountinfo root "/docker/x"), the
+ * caller's cgroup and an absolute path under that root are taken relative
+ * to it; other absolute paths start at the visible top.
  *
  * A systemd-style path "slice:prefix:name" is taken as the cgroupfs path
  * "/slice/prefix-name.scope" (no systemd is asked; the slice name is not
@@ -78,20 +81,6 @@ int cg_writef(const char *dir, const char *file, berth_error **err, const char *
   if (r < 0)
     return berth_fail(err, ENOMEM, "write \"%s/%s\"", dir, file);
   return cg_write(dir, file, value, err);
-}
-
-int cg_write_pair(const char *dir, const char *f1, const char *v1, const char *f2, const char *v2,
-                  berth_error **err) {
-  int r = cg_try_write(dir, f1, v1);
-  if (r == -EINVAL) {
-    berth_debug("cgroup: \"%s/%s\" refused \"%s\" first, writing \"%s\" first", dir, f1, v1, f2);
-    if (cg_write(dir, f2, v2, err) < 0)
-      return -1;
-    return cg_write(dir, f1, v1, err);
-  }
-  if (r < 0)
-    return berth_fail(err, -r, "write \"%s/%s\" = \"%s\"", dir, f1, v1);
-  return cg_write(dir, f2, v2, err);
 }
 
 char *cg_read(const char *dir, const char *file, berth_error **err) {
@@ -503,23 +492,21 @@ int cgroup_detect_mode(enum cgroup_mode *mode, berth_error **err) {
 }
 
 /* The one place that knows what each mode is made of. */
+static const struct {
+  const struct cgroup_ops *parts[2];
+  size_t n_parts;
+  bool v2_enable_all;
+} layouts[] = {
+    [CGROUP_MODE_V1] = {{&cgroup_v1_ops}, 1, false},
+    [CGROUP_MODE_V2] = {{&cgroup_v2_ops}, 1, true},
+    [CGROUP_MODE_HYBRID] = {{&cgroup_v1_ops, &cgroup_v2_ops}, 2, false},
+};
+
 static void compose(struct cgroup *cg) {
-  switch (cg->mode) {
-  case CGROUP_MODE_V1:
-    cg->parts[0] = &cgroup_v1_ops;
-    cg->n_parts = 1;
-    break;
-  case CGROUP_MODE_V2:
-    cg->parts[0] = &cgroup_v2_ops;
-    cg->n_parts = 1;
-    cg->v2_enable_all = true;
-    break;
-  case CGROUP_MODE_HYBRID:
-    cg->parts[0] = &cgroup_v1_ops;
-    cg->parts[1] = &cgroup_v2_ops;
-    cg->n_parts = 2;
-    break;
-  }
+  cg->parts[0] = layouts[cg->mode].parts[0];
+  cg->parts[1] = layouts[cg->mode].parts[1];
+  cg->n_parts = layouts[cg->mode].n_parts;
+  cg->v2_enable_all = layouts[cg->mode].v2_enable_all;
 }
 
 void cgroup_free(struct cgroup *cg) {
@@ -699,8 +686,23 @@ static void undo_create(struct cgroup *cg) {
   }
 }
 
+static unsigned resource_features(const struct spec_resources *r);
+
+/* In hybrid mode the cgroup2 part is made only when a resource needs it
+ * (hugetlb, unified): joining a cgroup2 hierarchy moves the whole thread
+ * group, which costs an RCU grace period (see cgroup_enter_self). */
+static bool part_needed(struct cgroup *cg, size_t part, const struct spec_resources *resources) {
+  if (cg->mode != CGROUP_MODE_HYBRID || part == 0)
+    return true;
+  unsigned left = resources != NULL ? resource_features(resources) : 0;
+  left &= ~cg->parts[0]->features(cg);
+  return (cg->parts[part]->features(cg) & left) != 0;
+}
+
 int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, berth_error **err) {
   for (size_t i = 0; i < cg->n_parts; i++) {
+    if (!part_needed(cg, i, resources))
+      continue;
     if (cg->parts[i]->create(cg, err) < 0) {
       undo_create(cg);
       return -1;
@@ -713,10 +715,30 @@ int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, ber
   return 0;
 }
 
+/* A hybrid host's cgroup2 directory that create did not make (no resource
+ * needed it) is not joined. */
+static bool skip_hier(const struct cgroup *cg, const struct cg_hier *h) {
+  return cg->mode == CGROUP_MODE_HYBRID && h->version == 2 && berth_sys->access(h->path, F_OK) < 0;
+}
+
 int cgroup_enter(struct cgroup *cg, pid_t pid, berth_error **err) {
   for (size_t i = 0; i < cg->n_hier; i++)
-    if (cg_writef(cg->hier[i].path, "cgroup.procs", err, "%d", (int)pid) < 0)
+    if (!skip_hier(cg, &cg->hier[i]) && cg_writef(cg->hier[i].path, "cgroup.procs", err, "%d", (int)pid) < 0)
       return -1;
+  return 0;
+}
+
+int cgroup_enter_self(struct cgroup *cg, berth_error **err) {
+  for (size_t i = 0; i < cg->n_hier; i++) {
+    const struct cg_hier *h = &cg->hier[i];
+    if (skip_hier(cg, h))
+      continue;
+    /* "0" in a v1 tasks file moves only the calling thread, which the
+     * kernel does without taking cgroup_threadgroup_rwsem for writing: the
+     * first writer of that lock waits a full RCU grace period (10-20 ms). */
+    if (cg_write(h->path, h->version == 1 ? "tasks" : "cgroup.procs", "0", err) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -875,18 +897,26 @@ int cgroup_pids(struct cgroup *cg, pid_t **pids, size_t *n, berth_error **err) {
   return 0;
 }
 
+/* A v1 freezer holds even a killed task until it is thawed, so after
+ * SIGKILL the cgroup is thawed whatever its state was; other signals leave
+ * a paused container paused (they are delivered on resume). */
+static int thaw_after_kill(struct cgroup *cg, int r, berth_error **err) {
+  bool frozen = false;
+  cleanup_error berth_error *e = NULL;
+  if (cgroup_is_frozen(cg, &frozen, &e) < 0 || !frozen)
+    return r;
+  if (cgroup_freeze(cg, false, r < 0 ? &e : err) < 0)
+    return -1;
+  return r;
+}
+
 int cgroup_kill_all(struct cgroup *cg, int sig, berth_error **err) {
-  if (sig == SIGKILL) {
-    for (size_t i = 0; i < cg->n_parts; i++) {
-      if (cg->parts[i]->kill == NULL)
-        continue;
-      int r = cg->parts[i]->kill(cg, err);
-      if (r != 0)
-        return r < 0 ? -1 : 0;
-    }
+  for (size_t i = 0; sig == SIGKILL && i < cg->n_parts; i++) {
+    int r = cg->parts[i]->kill != NULL ? cg->parts[i]->kill(cg, err) : 0;
+    if (r != 0)
+      return thaw_after_kill(cg, r < 0 ? -1 : 0, err);
   }
-  /* Frozen, the processes cannot fork a child we would miss.  A container
-   * that was paused already stays paused. */
+  /* Frozen, the processes cannot fork a child we would miss. */
   bool was_frozen = false, froze = false;
   cleanup_error berth_error *ferr = NULL;
   if (cgroup_is_frozen(cg, &was_frozen, &ferr) == 0 && !was_frozen)
@@ -899,9 +929,8 @@ int cgroup_kill_all(struct cgroup *cg, int sig, berth_error **err) {
   for (size_t i = 0; r == 0 && i < n; i++)
     if (kill(pids[i], sig) < 0 && errno != ESRCH)
       r = berth_fail(err, errno, "kill %d with signal %d", (int)pids[i], sig);
-  if (froze) {
-    berth_error **thaw_err = r < 0 ? &ferr : err;
-    if (cgroup_freeze(cg, false, thaw_err) < 0 && r == 0)
+  if (froze || (sig == SIGKILL && was_frozen)) {
+    if (cgroup_freeze(cg, false, r < 0 ? &ferr : err) < 0 && r == 0)
       r = -1;
   }
   return r;

@@ -37,6 +37,10 @@ struct cgroup *cgroup_new(const char *cgroups_path, const char *id, berth_error 
 int cgroup_create(struct cgroup *cg, const struct spec_resources *resources, berth_error **err);
 /* Moves pid into the cgroup in every hierarchy. */
 int cgroup_enter(struct cgroup *cg, pid_t pid, berth_error **err);
+/* Moves the calling process, which must be single-threaded, into the
+ * cgroup; much cheaper than cgroup_enter on v1.  Needs the host's
+ * credentials (not from inside a new user namespace). */
+int cgroup_enter_self(struct cgroup *cg, berth_error **err);
 /* Writes the limits in resources; used at create and by `update`. */
 int cgroup_apply(struct cgroup *cg, const struct spec_resources *resources, berth_error **err);
 /* Freezes or thaws, waiting until the kernel reports the new state. */

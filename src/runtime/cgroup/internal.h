@@ -83,10 +83,6 @@ int cg_try_write(const char *dir, const char *file, const char *value);
 int cg_write(const char *dir, const char *file, const char *value, berth_error **err);
 int cg_writef(const char *dir, const char *file, berth_error **err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Writes v1 to f1 and v2 to f2 in that order, or the other way round when
- * the first write fails with EINVAL (limits that must stay ordered). */
-int cg_write_pair(const char *dir, const char *f1, const char *v1, const char *f2, const char *v2,
-                  berth_error **err);
 /* Whole file, NUL-terminated, trailing white space removed. */
 char *cg_read(const char *dir, const char *file, berth_error **err);
 /* The number after "<key> " in a flat keyed file (memory.events, ...). */

@@ -76,6 +76,22 @@ static int v1_create(struct cgroup *cg, berth_error **err) {
 
 /* ---- resources --------------------------------------------------------- */
 
+/* Writes v1 to f1 and v2 to f2 in that order, or the other way round when
+ * the first write fails with EINVAL (limits that must stay ordered). */
+static int write_pair(const char *dir, const char *f1, const char *v1, const char *f2, const char *v2,
+                      berth_error **err) {
+  int r = cg_try_write(dir, f1, v1);
+  if (r == -EINVAL) {
+    berth_debug("cgroup: \"%s/%s\" refused \"%s\" first, writing \"%s\" first", dir, f1, v1, f2);
+    if (cg_write(dir, f2, v2, err) < 0)
+      return -1;
+    return cg_write(dir, f1, v1, err);
+  }
+  if (r < 0)
+    return berth_fail(err, -r, "write \"%s/%s\" = \"%s\"", dir, f1, v1);
+  return cg_write(dir, f2, v2, err);
+}
+
 static int check_usage(const char *dir, const char *file, const struct spec_resources *r,
                        berth_error **err) {
   if (!r->has_check_before_update || !r->check_before_update || !r->has_memory_limit ||
@@ -116,7 +132,7 @@ static int apply_memory(const char *dir, const struct spec_resources *r, berth_e
   /* The kernel keeps limit <= memsw at every step: raising both needs memsw
    * first, lowering both needs the limit first. */
   if (limit && swap) {
-    if (cg_write_pair(dir, "memory.limit_in_bytes", limit_s, "memory.memsw.limit_in_bytes", swap_s, err) < 0)
+    if (write_pair(dir, "memory.limit_in_bytes", limit_s, "memory.memsw.limit_in_bytes", swap_s, err) < 0)
       return -1;
   } else if (limit) {
     if (cg_write(dir, "memory.limit_in_bytes", limit_s, err) < 0)
@@ -149,9 +165,9 @@ static int apply_cpu(const char *dir, const struct spec_resources *r, berth_erro
   snprintf(period, sizeof(period), "%" PRIu64, r->cpu_period);
   bool has_period = r->has_cpu_period && r->cpu_period != 0;
   /* The kernel checks quota against period at each write: the order that
-   * works depends on the old values, hence the retry in cg_write_pair. */
+   * works depends on the old values, hence the retry in write_pair. */
   if (has_period && r->has_cpu_quota) {
-    if (cg_write_pair(dir, "cpu.cfs_period_us", period, "cpu.cfs_quota_us", quota, err) < 0)
+    if (write_pair(dir, "cpu.cfs_period_us", period, "cpu.cfs_quota_us", quota, err) < 0)
       return -1;
   } else if (has_period) {
     if (cg_write(dir, "cpu.cfs_period_us", period, err) < 0)
@@ -172,7 +188,7 @@ static int apply_cpu_rt(const char *dir, const struct spec_resources *r, berth_e
   snprintf(runtime, sizeof(runtime), "%" PRId64, r->cpu_rt_runtime);
   snprintf(period, sizeof(period), "%" PRIu64, r->cpu_rt_period);
   if (r->has_cpu_rt_period && r->has_cpu_rt_runtime)
-    return cg_write_pair(dir, "cpu.rt_period_us", period, "cpu.rt_runtime_us", runtime, err);
+    return write_pair(dir, "cpu.rt_period_us", period, "cpu.rt_runtime_us", runtime, err);
   if (r->has_cpu_rt_period)
     return cg_write(dir, "cpu.rt_period_us", period, err);
   return cg_write(dir, "cpu.rt_runtime_us", runtime, err);
@@ -263,8 +279,9 @@ static int apply_devices(const char *dir, const struct spec_resources *r, berth_
       snprintf(major, sizeof(major), "%" PRId64, d->major);
     if (d->minor >= 0)
       snprintf(minor, sizeof(minor), "%" PRId64, d->minor);
+    const char *access = d->access[0] != '\0' ? d->access : "rwm";
     if (cg_writef(dir, d->allow ? "devices.allow" : "devices.deny", err, "%c %s:%s %s",
-                  d->type != '\0' ? d->type : 'a', major, minor, d->access[0] != '\0' ? d->access : "rwm") < 0)
+                  d->type != '\0' ? d->type : 'a', major, minor, access) < 0)
       return -1;
   }
   return 0;

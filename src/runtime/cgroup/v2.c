@@ -70,7 +70,8 @@ static int enable_controllers(struct cg_hier *h, const char *const *names, size_
       snprintf(value, sizeof(value), "+%s", names[i]);
       int r = cg_try_write(dir, "cgroup.subtree_control", value);
       if (r < 0 && strict)
-        return berth_fail(err, -r, "enable controller \"%s\" for \"%s\": write \"%s/cgroup.subtree_control\" = \"%s\"%s",
+        return berth_fail(err, -r,
+                          "enable controller \"%s\" for \"%s\": write \"%s/cgroup.subtree_control\" = \"%s\"%s",
                           names[i], h->path, dir, value,
                           r == -EBUSY ? " (that cgroup has processes of its own)" : "");
       if (r < 0)
@@ -115,39 +116,49 @@ static int apply_memory(const char *dir, const struct spec_resources *r, berth_e
       return berth_fail(err, 0, "memory limit %" PRId64 " is below the current usage %llu of \"%s\"",
                         r->memory_limit, used, dir);
   }
-  char v[32];
+  /* OCI's swap is memory+swap; cgroup2 limits swap alone.  Work it out
+   * before writing anything, so a bad update changes nothing. */
   bool limit = r->has_memory_limit && r->memory_limit != 0;
+  bool set_swap = r->has_memory_swap && r->memory_swap != 0;
+  char v[32], swap_v[32];
+  if (set_swap) {
+    int64_t mem = limit ? r->memory_limit : -1;
+    if (!limit) {
+      /* swap alone (an update): against the limit in force */
+      cleanup_free char *cur = cg_read(dir, "memory.max", NULL);
+      if (cur != NULL && cur[0] >= '0' && cur[0] <= '9')
+        mem = strtoll(cur, NULL, 10);
+    }
+    int64_t swap = -1;
+    if (r->memory_swap >= 0) {
+      if (mem < 0)
+        return berth_fail(err, 0, "memory+swap limit %" PRId64 " needs a memory limit on cgroup v2",
+                          r->memory_swap);
+      if (r->memory_swap < mem)
+        return berth_fail(err, 0, "memory+swap limit %" PRId64 " is below the memory limit %" PRId64,
+                          r->memory_swap, mem);
+      swap = r->memory_swap - mem;
+    }
+    cg_fmt_i64(swap_v, sizeof(swap_v), swap, "max");
+    if (!cg_exists(dir, "memory.swap.max")) {
+      if (swap > 0)
+        return berth_fail(err, 0, "swap limit %s needs \"%s/memory.swap.max\", which does not exist "
+                          "(swap accounting is off)", swap_v, dir);
+      berth_debug("cgroup: no swap accounting in \"%s\"; swap limit %s needs none", dir, swap_v);
+      set_swap = false;
+    }
+  }
   if (limit) {
     cg_fmt_i64(v, sizeof(v), r->memory_limit, "max");
     if (cg_write(dir, "memory.max", v, err) < 0)
       return -1;
   }
+  if (set_swap && cg_write(dir, "memory.swap.max", swap_v, err) < 0)
+    return -1;
   if (r->has_memory_reservation && r->memory_reservation != 0) {
     cg_fmt_i64(v, sizeof(v), r->memory_reservation, "max");
     if (cg_write(dir, "memory.low", v, err) < 0)
       return -1;
-  }
-  if (r->has_memory_swap && r->memory_swap != 0) {
-    /* OCI's swap is memory+swap; cgroup2 limits swap alone. */
-    int64_t swap = -1;
-    if (r->memory_swap >= 0) {
-      if (!limit || r->memory_limit < 0)
-        return berth_fail(err, 0, "memory+swap limit %" PRId64 " needs a memory limit on cgroup v2",
-                          r->memory_swap);
-      if (r->memory_swap < r->memory_limit)
-        return berth_fail(err, 0, "memory+swap limit %" PRId64 " is below the memory limit %" PRId64,
-                          r->memory_swap, r->memory_limit);
-      swap = r->memory_swap - r->memory_limit;
-    }
-    cg_fmt_i64(v, sizeof(v), swap, "max");
-    if (!cg_exists(dir, "memory.swap.max")) {
-      if (swap > 0)
-        return berth_fail(err, 0, "swap limit %s needs \"%s/memory.swap.max\", which does not exist "
-                          "(swap accounting is off)", v, dir);
-      berth_debug("cgroup: no swap accounting in \"%s\"; swap limit %s needs none", dir, v);
-    } else if (cg_write(dir, "memory.swap.max", v, err) < 0) {
-      return -1;
-    }
   }
   if (r->has_memory_swappiness && r->memory_swappiness != UINT64_MAX)
     berth_debug("cgroup: cgroup v2 has no per-cgroup swappiness; ignored");
