@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "util/cleanup.h"
+#include "util/log.h"
 
 /* Highest capability this table names. */
 #define CAPS_MAX_KNOWN 40
@@ -213,9 +214,14 @@ static int set_ambient(uint64_t ambient, const struct cap_triple *now, berth_err
     uint64_t bit = 1ULL << cap;
     if (!(ambient & bit))
       continue;
-    if (!(now->permitted & bit) || !(now->inheritable & bit))
-      return berth_fail(err, 0, "raise ambient capability %s: it must be in the permitted and inheritable sets",
-                        cap_label(cap, buf, sizeof(buf)));
+    /* runc's default config lists ambient capabilities that are not
+     * inheritable, which the kernel cannot raise; runc skips them, and so
+     * must we to run the configs people have. */
+    if (!(now->permitted & bit) || !(now->inheritable & bit)) {
+      berth_debug("ambient capability %s skipped: not in the permitted and inheritable sets",
+                  cap_label(cap, buf, sizeof(buf)));
+      continue;
+    }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0, 0) < 0)
       return berth_fail(err, errno, "raise ambient capability %s", cap_label(cap, buf, sizeof(buf)));
   }

@@ -119,7 +119,9 @@ int devices_create_symlinks(int rootfd, berth_error **err) {
 }
 
 /* What every container may use whatever the config's device rules deny: the
- * nodes created above, ptys, and mknod (which makes nothing usable by itself). */
+ * default nodes, ptys, and mknod (which makes nothing usable by itself).
+ * linux.devices get no automatic rule: access to them is the config's
+ * resources.devices to grant, as with runc. */
 static const struct spec_device_rule default_rules[] = {
     {true, 'c', -1, -1, "m"}, {true, 'b', -1, -1, "m"},  {true, 'c', 1, 3, "rwm"},  {true, 'c', 1, 5, "rwm"},
     {true, 'c', 1, 7, "rwm"}, {true, 'c', 1, 8, "rwm"},   {true, 'c', 1, 9, "rwm"},  {true, 'c', 5, 0, "rwm"},
@@ -130,19 +132,12 @@ int devices_add_cgroup_rules(struct spec *spec, berth_error **err) {
   struct spec_resources *r = &spec->lnx.resources;
   if (r->n_devices == 0)
     return 0;
-  size_t n = r->n_devices + ARRAY_SIZE(default_rules) + spec->lnx.n_devices;
+  size_t n = r->n_devices + ARRAY_SIZE(default_rules);
   struct spec_device_rule *rules = realloc(r->devices, n * sizeof(*rules));
   if (rules == NULL)
     return berth_fail(err, ENOMEM, "device rules");
   r->devices = rules;
   for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
     rules[r->n_devices++] = default_rules[i];
-  for (size_t i = 0; i < spec->lnx.n_devices; i++) {
-    const struct spec_device *d = &spec->lnx.devices[i];
-    if (d->type == 'p')
-      continue;
-    rules[r->n_devices++] =
-        (struct spec_device_rule){true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm"};
-  }
   return 0;
 }

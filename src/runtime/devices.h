@@ -14,8 +14,8 @@ int devices_create(int rootfd, const struct spec *spec, bool userns, berth_error
 /* /dev/fd, /dev/stdin... and /dev/ptmx symlinks. */
 int devices_create_symlinks(int rootfd, berth_error **err);
 
-/* Appends allow rules for the default devices and linux.devices to the
- * config's device cgroup rules (when it has any), as runc does. */
+/* Appends allow rules for the default devices to the config's device
+ * cgroup rules (when it has any), as runc does. */
 int devices_add_cgroup_rules(struct spec *spec, berth_error **err);
 
 #endif

@@ -189,6 +189,9 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
   cleanup_free char *exe = process_find_executable(p, err);
   if (exe == NULL)
     return -1;
+  char **env = process_build_env(p, err);
+  if (env == NULL)
+    return -1;
   int notify_fd = -1;
   if (process_drop_privileges(p, c->seccomp, true, &notify_fd, err) < 0)
     return -1;
@@ -202,7 +205,7 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
     return -1;
   if (process_close_fds_on_exec(3 + c->preserve_fds, err) < 0)
     return -1;
-  return process_exec(exe, p, err);
+  return process_exec(exe, p, env, err);
 }
 
 static _Noreturn void exec_child_main(struct exec_child *c) {

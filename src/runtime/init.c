@@ -181,6 +181,9 @@ static int init_run(struct init_args *a, berth_error **err) {
     return -1;
   /* We never write "deny" to setgroups, so additionalGids can always be set. */
   bool setgroups_allowed = true;
+  char **env = process_build_env(p, err);
+  if (env == NULL)
+    return -1;
   int notify_fd = -1;
   if (process_drop_privileges(p, l->seccomp, setgroups_allowed, &notify_fd, err) < 0)
     return -1;
@@ -216,7 +219,7 @@ static int init_run(struct init_args *a, berth_error **err) {
   }
   if (process_close_fds_on_exec(3 + a->preserve_fds, err) < 0)
     return -1;
-  return process_exec(exe, p, err);
+  return process_exec(exe, p, env, err);
 }
 
 _Noreturn void init_main(struct init_args *a) {

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <linux/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -191,11 +192,41 @@ static bool dev_is_bind_mounted(const struct spec *spec) {
   return false;
 }
 
+/* pivot_root refuses a new root whose parent mount is shared: make the
+ * mount holding the rootfs directory private (only needed when "/" was made
+ * shared for rootfsPropagation). */
+static int make_rootfs_parent_private(const char *rootfs, berth_error **err) {
+  cleanup_free char *dir = strdup(rootfs);
+  if (dir == NULL)
+    return berth_fail(err, ENOMEM, "rootfs");
+  for (;;) {
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+      break;
+    *(slash == dir ? slash + 1 : slash) = '\0';
+    struct statx stx;
+    if (statx(AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) == 0 &&
+        (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+      if (mount(NULL, dir, NULL, MS_PRIVATE, NULL) < 0)
+        return berth_fail(err, errno, "make \"%s\" private", dir);
+      return 0;
+    }
+    if (strcmp(dir, "/") == 0)
+      break;
+  }
+  if (mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+    return berth_fail(err, errno, "make \"/\" private");
+  return 0;
+}
+
 int mounts_prepare_rootfs(const struct spec *spec, bool userns, berth_error **err) {
-  /* Nothing we mount may propagate back to the host. */
-  unsigned long root_prop = spec->lnx.rootfs_propagation & MS_PRIVATE ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
+  /* By default nothing we mount propagates back to the host (rslave);
+   * rootfsPropagation may ask for more. */
+  unsigned long root_prop = spec->lnx.rootfs_propagation != 0 ? spec->lnx.rootfs_propagation : MS_SLAVE | MS_REC;
   if (mount(NULL, "/", NULL, root_prop, NULL) < 0)
-    return berth_fail(err, errno, "make \"/\" %s", root_prop & MS_PRIVATE ? "private" : "slave");
+    return berth_fail(err, errno, "set the propagation of \"/\"");
+  if ((root_prop & MS_SHARED) && make_rootfs_parent_private(spec->root.path, err) < 0)
+    return -1;
   /* pivot_root needs the rootfs to be a mount point. */
   if (mount(spec->root.path, spec->root.path, NULL, MS_BIND | MS_REC, NULL) < 0)
     return berth_fail(err, errno, "bind rootfs \"%s\"", spec->root.path);
@@ -221,12 +252,13 @@ int mounts_enter_rootfs(const struct spec *spec, bool no_pivot, berth_error **er
     if (chroot(".") < 0)
       return berth_fail(err, errno, "chroot to rootfs \"%s\"", spec->root.path);
   } else {
-    /* pivot_root(".", ".") stacks the old root under the new one; detaching
-     * "." afterwards drops it without a temporary directory. */
+    /* pivot_root(".", ".") stacks the old root on the new one; detaching
+     * "." afterwards drops it without a temporary directory.  The detach
+     * cannot reach the host: the rootfs mount it hangs from is never shared
+     * with it (a slave of "/", or private). Making the old root rslave first,
+     * as runc does, would also turn rshared container mounts into slaves. */
     if (syscall(SYS_pivot_root, ".", ".") < 0)
       return berth_fail(err, errno, "pivot_root to rootfs \"%s\"", spec->root.path);
-    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-      return berth_fail(err, errno, "make the old root a slave");
     if (umount2(".", MNT_DETACH) < 0)
       return berth_fail(err, errno, "detach the old root");
   }
@@ -243,7 +275,7 @@ static int mask_path(const char *path, berth_error **err) {
     return berth_fail(err, errno, "masked path \"%s\"", path);
   }
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", path, "tmpfs", MS_RDONLY, "size=0,mode=000") < 0)
+    if (mount("tmpfs", path, "tmpfs", MS_RDONLY, NULL) < 0)
       return berth_fail(err, errno, "mask \"%s\"", path);
   } else if (mount("/dev/null", path, NULL, MS_BIND, NULL) < 0) {
     /* No /dev/null (a /dev the config does not provide): nothing to bind. */

@@ -138,8 +138,47 @@ int process_close_fds_on_exec(int first_kept_fd, berth_error **err) {
   return 0;
 }
 
-int process_exec(const char *path, const struct spec_process *p, berth_error **err) {
-  static char *empty_env[] = {NULL};
-  execve(path, p->args, p->env != NULL ? p->env : empty_env);
+/* The home directory of uid in the container's /etc/passwd, or "/". */
+static char *home_of(uid_t uid) {
+  cleanup_fclose FILE *f = fopen("/etc/passwd", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  while (f != NULL && getline(&line, &cap, f) > 0) {
+    /* name:password:uid:gid:gecos:home:shell */
+    char *fields[7] = {0};
+    char *p = line;
+    int n = 0;
+    for (char *tok = strsep(&p, ":"); tok != NULL && n < 7; tok = strsep(&p, ":"))
+      fields[n++] = tok;
+    if (n >= 6 && strtoul(fields[2], NULL, 10) == uid && fields[2][0] != '\0')
+      return strdup(fields[5][0] != '\0' ? fields[5] : "/");
+  }
+  return strdup("/");
+}
+
+char **process_build_env(const struct spec_process *p, berth_error **err) {
+  size_t n = p->n_env;
+  bool has_home = env_lookup(p->env, "HOME") != NULL;
+  char **env = calloc(n + 2, sizeof(char *));
+  if (env == NULL) {
+    berth_fail(err, ENOMEM, "environment");
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    env[i] = p->env[i];
+  if (!has_home) {
+    /* As runc: HOME from the container's passwd when the config has none. */
+    cleanup_free char *home = home_of(p->user.uid);
+    if (home == NULL || asprintf(&env[n], "HOME=%s", home) < 0) {
+      free(env);
+      berth_fail(err, ENOMEM, "environment");
+      return NULL;
+    }
+  }
+  return env;
+}
+
+int process_exec(const char *path, const struct spec_process *p, char **env, berth_error **err) {
+  execve(path, p->args, env);
   return berth_fail(err, errno, "exec \"%s\"", path);
 }

@@ -23,7 +23,11 @@ int process_drop_privileges(const struct spec_process *p, const struct spec_secc
 /* Marks every fd from first_kept_fd on close-on-exec, so nothing of the
  * runtime's reaches the container (CVE-2024-21626). */
 int process_close_fds_on_exec(int first_kept_fd, berth_error **err);
-/* execve with process.env; returns only on failure. */
-int process_exec(const char *path, const struct spec_process *p, berth_error **err);
+/* process.env plus HOME from the container's /etc/passwd when it has none;
+ * the strings are borrowed from p except the added one (leaked on purpose:
+ * the process is about to exec). */
+char **process_build_env(const struct spec_process *p, berth_error **err);
+/* execve; returns only on failure. */
+int process_exec(const char *path, const struct spec_process *p, char **env, berth_error **err);
 
 #endif

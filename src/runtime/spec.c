@@ -555,6 +555,29 @@ static int parse_personality(const struct json_ctx *ctx, struct json_object *lnx
   return json_get_strv(&c, pers, "flags", &l->personality->flags, &l->personality->n_flags, err) < 0 ? -1 : 0;
 }
 
+/* A sysctl is only written when it belongs to a namespace the container
+ * has: otherwise it would change the host. */
+static int check_sysctl_namespace(const struct json_ctx *ctx, const struct spec_linux *l, const char *key,
+                                  berth_error **err) {
+  static const char *const ipc_keys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",   "kernel.sem",
+                                         "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  enum spec_ns_type need = NS_TYPE_COUNT;
+  for (size_t i = 0; i < ARRAY_SIZE(ipc_keys); i++)
+    if (strcmp(key, ipc_keys[i]) == 0)
+      need = NS_IPC;
+  if (strncmp(key, "fs.mqueue.", 10) == 0)
+    need = NS_IPC;
+  else if (strncmp(key, "net.", 4) == 0)
+    need = NS_NETWORK;
+  else if (strcmp(key, "kernel.hostname") == 0 || strcmp(key, "kernel.domainname") == 0)
+    need = NS_UTS;
+  if (need == NS_TYPE_COUNT)
+    return json_fail_err(err, ctx, "sysctl", "\"%s\" is not in a kernel namespace the container can own", key);
+  if (!l->namespaces[need].present)
+    return json_fail_err(err, ctx, "sysctl", "\"%s\" needs a %s namespace", key, spec_ns_name(need));
+  return 0;
+}
+
 static int parse_linux(const struct json_ctx *ctx, struct json_object *root, struct spec *s, berth_error **err) {
   struct json_object *lnx;
   int r = json_get_object(ctx, root, "linux", &lnx, err);
@@ -619,6 +642,9 @@ static int parse_linux(const struct json_ctx *ctx, struct json_object *root, str
   for (size_t i = 0; i < l->n_readonly_paths; i++)
     if (l->readonly_paths[i][0] != '/')
       return json_fail_err(err, &c, "readonlyPaths", "\"%s\" is not an absolute path", l->readonly_paths[i]);
+  for (size_t i = 0; i < l->n_sysctl; i++)
+    if (check_sysctl_namespace(&c, l, l->sysctl[i].key, err) < 0)
+      return -1;
   bool userns = l->namespaces[NS_USER].present;
   if (!userns && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0))
     return json_fail_err(err, &c, "uidMappings", "needs a user namespace");
