@@ -122,6 +122,22 @@ static int forward_seccomp_fd(struct creation *c, int notify_fd, const char *ann
   return seccomp_send_to_listener(sc->listener_path, notify_fd, text, err);
 }
 
+/* Two containers in one cgroup would kill, freeze and limit each other. */
+static int cgroup_check_unused(struct cgroup *cg, const char *cgroups_path, berth_error **err) {
+  pid_t *pids = NULL;
+  size_t n = 0;
+  berth_error *missing = NULL;
+  if (cgroup_pids(cg, &pids, &n, &missing) < 0) {
+    berth_error_free(missing); /* not there yet: nobody uses it */
+    return 0;
+  }
+  free(pids);
+  if (n > 0)
+    return berth_fail(err, 0, "cgroupsPath \"%s\" is in use by %zu other process%s", cgroups_path != NULL ? cgroups_path : "",
+                      n, n == 1 ? "" : "es");
+  return 0;
+}
+
 /* Drives the init's setup messages until it reports it is created. */
 static int handshake(struct creation *c, struct create_options *opts, const char *annotations, berth_error **err) {
   const struct spec_linux *l = &c->spec->lnx;
@@ -278,7 +294,7 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
   if (devices_add_cgroup_rules(spec, err) < 0)
     goto undo;
   c.cg = cgroup_new(spec->lnx.cgroups_path, opts->id, err);
-  if (c.cg == NULL || cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
+  if (c.cg == NULL || cgroup_check_unused(c.cg, spec->lnx.cgroups_path, err) < 0 || cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
     goto undo;
   c.cgroup_made = true;
   if (spawn_init(&c, opts, annotations, err) < 0 || handshake(&c, opts, annotations, err) < 0)

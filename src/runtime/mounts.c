@@ -63,9 +63,69 @@ static int set_recursive_attrs(int fd, const struct spec_mount *m, berth_error *
   return 0;
 }
 
+/* Our own cgroup path in the hierarchy whose controllers (as /proc/self/cgroup
+ * names them) all appear among super_options. */
+static char *own_cgroup_path(const char *super_options, bool v2) {
+  cleanup_fclose FILE *f = fopen("/proc/self/cgroup", "re");
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  while (f != NULL && getline(&line, &cap, f) > 0) {
+    line[strcspn(line, "\n")] = '\0';
+    char *ctrls = strchr(line, ':');
+    char *path = ctrls != NULL ? strchr(ctrls + 1, ':') : NULL;
+    if (path == NULL)
+      continue;
+    *path++ = '\0';
+    ctrls++;
+    if (v2 != (ctrls[0] == '\0'))
+      continue;
+    bool all = true;
+    char *save = NULL;
+    for (char *c = strtok_r(ctrls, ",", &save); c != NULL && all; c = strtok_r(NULL, ",", &save)) {
+      size_t len = strlen(c);
+      const char *hit = strstr(super_options, c);
+      all = hit != NULL && (hit == super_options || hit[-1] == ',') && (hit[len] == ',' || hit[len] == '\0');
+    }
+    if (all)
+      return strdup(path);
+  }
+  return NULL;
+}
+
+/* One hierarchy at sub: with a cgroup namespace a fresh mount (rooted at the
+ * namespace); without one, a bind of the container's own cgroup directory,
+ * so the container sees its limits at the top, as with runc. */
+static int mount_one_hierarchy(int rootfd, const char *sub, const char *shown, bool v2, const char *mountpoint, const char *root,
+                               const char *opts, unsigned long flags, bool cgroupns, berth_error **err) {
+  if (cgroupns) {
+    if (mount(v2 ? "cgroup2" : "cgroup", sub, v2 ? "cgroup2" : "cgroup", flags, v2 ? NULL : opts) < 0)
+      return berth_fail(err, errno, "mount cgroup hierarchy \"%s\" on \"%s\"", v2 ? "cgroup2" : opts, shown);
+    return 0;
+  }
+  cleanup_free char *own = own_cgroup_path(opts, v2);
+  if (own == NULL)
+    return 0; /* a hierarchy this process is not in: leave the directory empty */
+  size_t rootlen = strcmp(root, "/") == 0 ? 0 : strlen(root);
+  const char *rel = strncmp(own, root, rootlen) == 0 ? own + rootlen : own;
+  char source[8192];
+  snprintf(source, sizeof(source), "%s%s", mountpoint, rel);
+  if (mount(source, sub, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return berth_fail(err, errno, "bind cgroup \"%s\" on \"%s\"", source, shown);
+  /* sub names the directory under the new mount: reopen to reach the mount. */
+  cleanup_close int fd = path_open_in_root(rootfd, shown, O_PATH, err);
+  if (fd < 0)
+    return -1;
+  char mnt[64];
+  fd_path(mnt, sizeof(mnt), fd);
+  if (mount(NULL, mnt, NULL, MS_BIND | MS_REMOUNT | (flags & ~MS_REC), NULL) < 0)
+    return berth_fail(err, errno, "remount cgroup \"%s\" on \"%s\"", source, shown);
+  return 0;
+}
+
 /* A cgroup file system at dest.  On v1 and hybrid hosts that is a tmpfs
  * with one cgroup mount per hierarchy, as the host has them. */
-static int mount_cgroup_v1_tree(int rootfd, const struct spec_mount *m, const char *target, berth_error **err) {
+static int mount_cgroup_v1_tree(int rootfd, const struct spec_mount *m, const char *target, bool cgroupns,
+                                berth_error **err) {
   unsigned long base = m->flags & ~(MS_RDONLY | MS_REMOUNT);
   if (mount("tmpfs", target, "tmpfs", base, "mode=755") < 0)
     return berth_fail(err, errno, "mount tmpfs for cgroups on \"%s\"", m->destination);
@@ -79,10 +139,10 @@ static int mount_cgroup_v1_tree(int rootfd, const struct spec_mount *m, const ch
     char *sep = strstr(line, " - ");
     if (sep == NULL)
       continue;
-    char fstype[32], source[64], super[512], mountpoint[4096];
+    char fstype[32], source[64], super[512], root[4096], mountpoint[4096];
     if (sscanf(sep + 3, "%31s %63s %511s", fstype, source, super) != 3)
       continue;
-    if (sscanf(line, "%*s %*s %*s %*s %4095s", mountpoint) != 1)
+    if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2)
       continue;
     bool v2 = strcmp(fstype, "cgroup2") == 0;
     if (!v2 && strcmp(fstype, "cgroup") != 0)
@@ -108,8 +168,8 @@ static int mount_cgroup_v1_tree(int rootfd, const struct spec_mount *m, const ch
       return -1;
     char subpath[64];
     fd_path(subpath, sizeof(subpath), subfd);
-    if (mount(v2 ? "cgroup2" : "cgroup", subpath, fstype, m->flags & ~MS_REMOUNT, v2 ? NULL : opts) < 0)
-      return berth_fail(err, errno, "mount cgroup hierarchy \"%s\" on \"%s\"", opts, sub);
+    if (mount_one_hierarchy(rootfd, subpath, sub, v2, mountpoint, root, opts, m->flags & ~MS_REMOUNT, cgroupns, err) < 0)
+      return -1;
   }
   if (m->flags & MS_RDONLY) {
     cleanup_close int fd = path_open_in_root(rootfd, m->destination, O_PATH, err);
@@ -129,7 +189,7 @@ static bool host_is_cgroup2(void) {
   return statvfs("/sys/fs/cgroup", &sv) == 0 && access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0;
 }
 
-static int mount_one(int rootfd, const struct spec_mount *m, bool userns, berth_error **err) {
+static int mount_one(int rootfd, const struct spec_mount *m, bool userns, bool cgroupns, berth_error **err) {
   bool directory = true;
   if (m->bind) {
     struct stat st;
@@ -150,9 +210,9 @@ static int mount_one(int rootfd, const struct spec_mount *m, bool userns, berth_
       return berth_fail(err, errno, "bind \"%s\" on \"%s\"", m->source, m->destination);
   } else if (strcmp(type, "cgroup") == 0 || strcmp(type, "cgroup2") == 0) {
     if (host_is_cgroup2()) {
-      if (mount("cgroup2", target, "cgroup2", flags, NULL) < 0)
-        return berth_fail(err, errno, "mount cgroup2 on \"%s\"", m->destination);
-    } else if (mount_cgroup_v1_tree(rootfd, m, target, err) < 0) {
+      if (mount_one_hierarchy(rootfd, target, m->destination, true, "/sys/fs/cgroup", "/", "", flags, cgroupns, err) < 0)
+        return -1;
+    } else if (mount_cgroup_v1_tree(rootfd, m, target, cgroupns, err) < 0) {
       return -1;
     }
   } else {
@@ -234,7 +294,7 @@ int mounts_prepare_rootfs(const struct spec *spec, bool userns, berth_error **er
   if (rootfd < 0)
     return berth_fail(err, errno, "open rootfs \"%s\"", spec->root.path);
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (mount_one(rootfd, &spec->mounts[i], userns, err) < 0)
+    if (mount_one(rootfd, &spec->mounts[i], userns, spec->lnx.namespaces[NS_CGROUP].present, err) < 0)
       return -1;
   if (!dev_is_bind_mounted(spec)) {
     if (devices_create(rootfd, spec, userns, err) < 0 || devices_create_symlinks(rootfd, err) < 0)
