@@ -91,6 +91,21 @@ static struct spec *load_saved_spec(struct handle *h, berth_error **err) {
   return spec_parse(raw, len, h->st.bundle, "config.json", err);
 }
 
+/* Waits until init's end of the fifo closes: at execve, or at exit when a
+ * startContainer hook failed, in which case init left START_FAILED in the
+ * fifo (our write end keeps its buffer alive). */
+static int wait_for_exec(int fifo, const char *id, berth_error **err) {
+  struct pollfd pfd = {.fd = fifo, .events = 0};
+  while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+    ;
+  char path[64], byte = 0;
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fifo);
+  cleanup_close int rd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (rd >= 0 && read(rd, &byte, 1) == 1 && byte == START_FAILED[0])
+    return berth_fail(err, 0, "start container \"%s\": a startContainer hook failed", id);
+  return 0;
+}
+
 int container_start(const struct runtime_context *ctx, const char *id, berth_error **err) {
   struct handle h;
   if (handle_open(ctx, id, &h, err) < 0)
@@ -121,12 +136,11 @@ int container_start(const struct runtime_context *ctx, const char *id, berth_err
   h.st.started = true;
   if (state_write(h.dirfd, &h.st, err) < 0)
     goto out;
+  if (spec->hooks.count[HOOK_START_CONTAINER] > 0 && wait_for_exec(fifo, id, err) < 0)
+    goto out;
   if (spec->hooks.count[HOOK_POSTSTART] > 0) {
-    /* The fifo reports an error once init's end closes at execve: only then
-     * has the user's program started. */
-    struct pollfd pfd = {.fd = fifo, .events = 0};
-    while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
-      ;
+    if (spec->hooks.count[HOOK_START_CONTAINER] == 0 && wait_for_exec(fifo, id, err) < 0)
+      goto out;
     cleanup_free char *state = spec_state_json(&h, STATUS_RUNNING, err);
     berth_error *hook_err = NULL;
     if (state == NULL || hooks_run(&spec->hooks, HOOK_POSTSTART, state, &hook_err) < 0) {

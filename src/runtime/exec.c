@@ -71,6 +71,39 @@ static int add_strings(char ***vec, size_t *n, char **more, berth_error **err) {
   return 0;
 }
 
+/* --env KEY=value replaces KEY when the config has it, else adds it. */
+static int set_env(struct spec_process *p, char **more, berth_error **err) {
+  for (char **e = more; e != NULL && *e != NULL; e++) {
+    size_t klen = strcspn(*e, "=");
+    size_t i = 0;
+    while (i < p->n_env && !(strncmp(p->env[i], *e, klen) == 0 && p->env[i][klen] == '='))
+      i++;
+    if (i < p->n_env) {
+      free(p->env[i]);
+      p->env[i] = strdup(*e);
+    } else {
+      char *one[] = {*e, NULL};
+      if (add_strings(&p->env, &p->n_env, one, err) < 0)
+        return -1;
+    }
+  }
+  return 0;
+}
+
+static int copy_rlimits(struct spec_process *p, const struct spec_process *base, berth_error **err) {
+  if (base->n_rlimits == 0)
+    return 0;
+  p->rlimits = calloc(base->n_rlimits, sizeof(*p->rlimits));
+  if (p->rlimits == NULL)
+    return berth_fail(err, ENOMEM, "exec");
+  for (size_t i = 0; i < base->n_rlimits; i++) {
+    p->rlimits[i] = base->rlimits[i];
+    p->rlimits[i].type = strdup(base->rlimits[i].type);
+  }
+  p->n_rlimits = base->n_rlimits;
+  return 0;
+}
+
 static int parse_user(const char *text, struct spec_user *user, berth_error **err) {
   char *end = NULL;
   unsigned long uid = strtoul(text, &end, 10);
@@ -102,8 +135,8 @@ static int build_process(const struct exec_options *o, const struct spec *spec, 
       return berth_fail(err, 0, "exec: no command given");
     const struct spec_process *base = &spec->process;
     p->cwd = strdup(o->cwd != NULL ? o->cwd : base->cwd);
-    if (add_strings(&p->env, &p->n_env, base->env, err) < 0 || add_strings(&p->env, &p->n_env, o->env, err) < 0 ||
-        add_strings(&p->args, &p->n_args, o->args, err) < 0)
+    if (add_strings(&p->env, &p->n_env, base->env, err) < 0 || set_env(p, o->env, err) < 0 ||
+        add_strings(&p->args, &p->n_args, o->args, err) < 0 || copy_rlimits(p, base, err) < 0)
       return -1;
     p->user = base->user;
     p->user.additional_gids = NULL;

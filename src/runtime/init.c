@@ -214,8 +214,12 @@ static int init_run(struct init_args *a, berth_error **err) {
     return berth_fail(err, n < 0 ? errno : EPIPE, "wait for start");
   if (spec->hooks.count[HOOK_START_CONTAINER] > 0) {
     cleanup_free char *state = hook_state(a, host_pid, STATUS_CREATED, err);
-    if (state == NULL || hooks_run(&spec->hooks, HOOK_START_CONTAINER, state, err) < 0)
+    if (state == NULL || hooks_run(&spec->hooks, HOOK_START_CONTAINER, state, err) < 0) {
+      /* `start` reads this back once we are gone, and fails. */
+      if (write(a->fifo_fd, START_FAILED, 1) < 0)
+        berth_error_wrap(err, "report to start");
       return -1;
+    }
   }
   if (process_close_fds_on_exec(3 + a->preserve_fds, err) < 0)
     return -1;

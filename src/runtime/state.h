@@ -11,6 +11,8 @@
 
 #define STATE_DEFAULT_ROOT "/run/berth-runtime"
 #define STATE_FIFO "exec.fifo"
+/* What init writes back into the fifo when a startContainer hook failed. */
+#define START_FAILED "E"
 
 enum container_status { STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED };
 
