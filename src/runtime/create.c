@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,7 @@ struct creation {
   bool cgroup_made;
   pid_t pid;          /* container init */
   pid_t intermediate; /* the forked joiner, when there is one */
+  bool init_enters_cgroup;
   int sync_fd;
   int fifo_fd;
 };
@@ -194,18 +196,23 @@ static int handshake(struct creation *c, struct create_options *opts, const char
   }
 }
 
+/* Clones init.  A new network namespace is left for init to make with
+ * unshare: the kernel takes a millisecond or more to set one up, which then
+ * overlaps with our cgroup work instead of blocking clone(). */
 static int spawn_init(struct creation *c, struct create_options *opts, const char *annotations, berth_error **err) {
   const struct spec_linux *l = &c->spec->lnx;
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     return berth_fail(err, errno, "socketpair");
   bool intermediate = ns_needs_intermediate(l);
+  int flags = intermediate ? 0 : ns_new_flags(l);
   /* init joins its cgroup itself (cheaply) unless clone put it in a new user
    * namespace, where it has no rights over the host's cgroup files. */
-  bool enter_cgroup = intermediate || !l->namespaces[NS_USER].present;
+  c->init_enters_cgroup = intermediate || !l->namespaces[NS_USER].present;
   struct init_args args = {
       .cgroup = c->cg,
-      .enter_cgroup = enter_cgroup,
+      .enter_cgroup = c->init_enters_cgroup,
+      .unshare_net = (flags & CLONE_NEWNET) != 0,
       .spec = c->spec,
       .id = c->id,
       .annotations_json = annotations,
@@ -216,7 +223,7 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
       .no_new_keyring = opts->no_new_keyring,
       .preserve_fds = opts->preserve_fds,
   };
-  pid_t pid = ns_clone(intermediate ? 0 : (unsigned long)ns_new_flags(l));
+  pid_t pid = ns_clone((unsigned long)(flags & ~CLONE_NEWNET));
   if (pid < 0) {
     int saved = errno;
     close(pair[0]);
@@ -233,11 +240,18 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
     c->intermediate = pid;
   else
     c->pid = pid;
+  return 0;
+}
+
+/* Lets init go on once its cgroup exists. */
+static int release_init(struct creation *c, berth_error **err) {
+  const struct spec_linux *l = &c->spec->lnx;
+  pid_t pid = c->intermediate > 0 ? c->intermediate : c->pid;
   /* The new user namespace (made by clone) needs its maps before init can
    * become root in it. */
-  if (!intermediate && l->namespaces[NS_USER].present && ns_write_id_maps(pid, l, err) < 0)
+  if (c->intermediate == 0 && l->namespaces[NS_USER].present && ns_write_id_maps(pid, l, err) < 0)
     return -1;
-  if (!enter_cgroup && cgroup_enter(c->cg, pid, err) < 0)
+  if (!c->init_enters_cgroup && cgroup_enter(c->cg, pid, err) < 0)
     return -1;
   return sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err);
 }
@@ -280,8 +294,6 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
   c.dirfd = state_create_dir(c.rootfd, opts->id, err);
   if (c.dirfd < 0)
     goto out;
-  if (fs_write_file_at(c.dirfd, "config.json", raw, raw_len, 0600, err) < 0)
-    goto undo;
   if (mkfifoat(c.dirfd, STATE_FIFO, 0600) < 0) {
     berth_fail(err, errno, "create %s for container \"%s\"", STATE_FIFO, opts->id);
     goto undo;
@@ -291,13 +303,16 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
     berth_fail(err, errno, "open %s for container \"%s\"", STATE_FIFO, opts->id);
     goto undo;
   }
-  if (devices_add_cgroup_rules(spec, err) < 0)
-    goto undo;
   c.cg = cgroup_new(spec->lnx.cgroups_path, opts->id, err);
-  if (c.cg == NULL || cgroup_check_unused(c.cg, spec->lnx.cgroups_path, err) < 0 || cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
+  if (c.cg == NULL || spawn_init(&c, opts, annotations, err) < 0)
+    goto undo;
+  /* From here init works in parallel until it needs its cgroup. */
+  if (fs_write_file_at(c.dirfd, "config.json", raw, raw_len, 0600, err) < 0 ||
+      devices_add_cgroup_rules(spec, err) < 0 || cgroup_check_unused(c.cg, spec->lnx.cgroups_path, err) < 0 ||
+      cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
     goto undo;
   c.cgroup_made = true;
-  if (spawn_init(&c, opts, annotations, err) < 0 || handshake(&c, opts, annotations, err) < 0)
+  if (release_init(&c, err) < 0 || handshake(&c, opts, annotations, err) < 0)
     goto undo;
 
   struct container_state state = {

@@ -129,9 +129,11 @@ static int init_run(struct init_args *a, berth_error **err) {
   const struct spec_linux *l = &spec->lnx;
   struct sync_msg msg;
 
-  if (a->enter_cgroup && cgroup_enter_self(a->cgroup, err) < 0)
-    return -1;
+  if (a->unshare_net && unshare(CLONE_NEWNET) < 0)
+    return berth_fail(err, errno, "create network namespace");
   if (sync_expect(a->sync_fd, SYNC_GO, &msg, NULL, err) < 0)
+    return -1;
+  if (a->enter_cgroup && cgroup_enter_self(a->cgroup, err) < 0)
     return -1;
   if (a->intermediate && enter_namespaces_via_intermediate(a, err) < 0)
     return -1;

@@ -15,6 +15,7 @@ struct init_args {
   const char *annotations_json; /* for hook state */
   struct cgroup *cgroup; /* joined by init itself when enter_cgroup is set */
   bool enter_cgroup;
+  bool unshare_net; /* make the network namespace here, not in clone */
   int sync_fd;
   int fifo_fd; /* exec.fifo opened O_RDWR: a byte arrives on start */
   bool intermediate; /* joins by path or a time namespace: fork once more */

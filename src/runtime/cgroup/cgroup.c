@@ -594,6 +594,10 @@ static int each_child(const char *dir, int (*fn)(const char *child, void *ctx, b
  * first; waits (within *budget_ms) while the kernel still reports it busy. */
 static int remove_tree(const char *path, void *budget, berth_error **err) {
   unsigned *budget_ms = budget;
+  /* Most containers make no cgroups of their own: try the plain rmdir
+   * before reading the directory. */
+  if (berth_sys->rmdir(path) == 0 || errno == ENOENT)
+    return 0;
   if (each_child(path, remove_tree, budget, err) < 0)
     return -1;
   for (;;) {
