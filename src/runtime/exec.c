@@ -230,8 +230,8 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
     return -1;
   if (notify_fd >= 0)
     close(notify_fd); /* the container's listener serves init's filter, not this one */
-  if (chdir(p->cwd) < 0)
-    return berth_fail(err, errno, "chdir to cwd \"%s\"", p->cwd);
+  if (process_chdir(p->cwd, err) < 0)
+    return -1;
   if (p->user.has_umask)
     umask(p->user.umask);
   if (sync_send(c->sync_fd, SYNC_CREATED, 0, NULL, -1, err) < 0)

@@ -195,8 +195,8 @@ static int init_run(struct init_args *a, berth_error **err) {
     if (r < 0 || sync_expect(a->sync_fd, SYNC_SECCOMP_DONE, NULL, NULL, err) < 0)
       return -1;
   }
-  if (chdir(p->cwd) < 0)
-    return berth_fail(err, errno, "chdir to cwd \"%s\"", p->cwd);
+  if (process_chdir(p->cwd, err) < 0)
+    return -1;
   if (p->user.has_umask)
     umask(p->user.umask);
   else

@@ -18,6 +18,7 @@
 #include "runtime/seccomp.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/path.h"
 
 int process_set_rlimits(const struct spec_process *p, berth_error **err) {
   for (size_t i = 0; i < p->n_rlimits; i++) {
@@ -123,6 +124,20 @@ int process_drop_privileges(const struct spec_process *p, const struct spec_secc
   /* With no_new_privs, as late as possible: fewer syscalls for the profile to allow. */
   if (seccomp != NULL && p->no_new_privileges && seccomp_install(seccomp, notify_fd, err) < 0)
     return -1;
+  return 0;
+}
+
+int process_chdir(const char *cwd, berth_error **err) {
+  cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return berth_fail(err, errno, "open /");
+  /* Resolved inside the root and without magic links: "/proc/self/fd/N"
+   * must not lead to a runtime fd's host directory (CVE-2024-21626). */
+  cleanup_close int fd = path_open_in_root(root, cwd, O_PATH | O_DIRECTORY, err);
+  if (fd < 0)
+    return berth_error_wrap(err, "cwd");
+  if (fchdir(fd) < 0)
+    return berth_fail(err, errno, "chdir to cwd \"%s\"", cwd);
   return 0;
 }
 

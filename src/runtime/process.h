@@ -20,6 +20,8 @@ char *process_find_executable(const struct spec_process *p, berth_error **err);
  * that keeps each step permitted.  *notify_fd gets a seccomp listener fd or -1. */
 int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp, bool setgroups_allowed,
                             int *notify_fd, berth_error **err);
+/* chdir to cwd resolved inside "/" with no magic links. */
+int process_chdir(const char *cwd, berth_error **err);
 /* Marks every fd from first_kept_fd on close-on-exec, so nothing of the
  * runtime's reaches the container (CVE-2024-21626). */
 int process_close_fds_on_exec(int first_kept_fd, berth_error **err);
