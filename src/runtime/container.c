@@ -235,6 +235,11 @@ int container_delete(const struct runtime_context *ctx, const char *id, bool for
   }
   berth_error_free(*err);
   *err = NULL;
+  unsigned long long oom = 0;
+  berth_error *oom_err = NULL;
+  if (h.cg != NULL && cgroup_oom_kills(h.cg, &oom, &oom_err) == 0 && oom > 0)
+    berth_warn("container \"%s\": %llu process%s killed by the OOM killer", id, oom, oom == 1 ? " was" : "es were");
+  berth_error_free(oom_err);
   if (h.cg != NULL && cgroup_destroy(h.cg, err) < 0)
     goto out;
   ret = state_remove(h.rootfd, id, err);
