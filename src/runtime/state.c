@@ -187,7 +187,7 @@ bool state_process_alive(pid_t pid, unsigned long long start_time) {
   return now != 0 && now == start_time;
 }
 
-enum container_status state_status(int dirfd, const struct container_state *st, void *cgroup) {
+enum container_status state_status(int dirfd, const struct container_state *st, struct cgroup *cgroup) {
   if (!state_process_alive(st->pid, st->start_time))
     return STATUS_STOPPED;
   if (faccessat(dirfd, STATE_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)

@@ -45,7 +45,8 @@ void state_clear(struct container_state *st);
 
 /* The live status: the init process checked against its start time, the
  * freezer for paused, the fifo for created. */
-enum container_status state_status(int dirfd, const struct container_state *st, void *cgroup);
+struct cgroup;
+enum container_status state_status(int dirfd, const struct container_state *st, struct cgroup *cgroup);
 const char *state_status_name(enum container_status status);
 /* Start time of pid (0 if it does not exist). */
 unsigned long long state_process_start_time(pid_t pid);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,9 +39,9 @@ int cmd_spec(struct runtime_context *ctx, int argc, char **argv, berth_error **e
   cleanup_free char *json = spec_default_json(rootless, err);
   if (json == NULL)
     return -1;
-  size_t len = strlen(json);
-  json[len] = '\n';
-  int r = fs_write_file_at(dirfd, "config.json", json, len + 1, 0644, err);
-  json[len] = '\0';
-  return r < 0 ? -1 : 0;
+  cleanup_free char *text = NULL;
+  int len = asprintf(&text, "%s\n", json);
+  if (len < 0)
+    return berth_fail(err, ENOMEM, "config.json");
+  return fs_write_file_at(dirfd, "config.json", text, (size_t)len, 0644, err) < 0 ? -1 : 0;
 }
