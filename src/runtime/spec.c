@@ -406,13 +406,12 @@ static int parse_id_mappings(const struct json_ctx *ctx, struct json_object *obj
     if (!json_object_is_type(item, json_type_object))
       return json_fail_err(err, &c, NULL, "expected an object, got %s", json_type_phrase(item));
     uint64_t cid, hid, size;
-    if (json_get_uint_max(&c, item, "containerID", UINT32_MAX, &cid, err) <= 0 ||
-        json_get_uint_max(&c, item, "hostID", UINT32_MAX, &hid, err) <= 0 ||
-        json_get_uint_max(&c, item, "size", UINT32_MAX, &size, err) <= 0) {
-      if (*err == NULL)
-        json_fail_err(err, &c, NULL, "containerID, hostID and size are required");
-      return -1;
-    }
+    /* got tells "absent" (0) from "already failed" (-1): err may be NULL. */
+    int got;
+    if ((got = json_get_uint_max(&c, item, "containerID", UINT32_MAX, &cid, err)) <= 0 ||
+        (got = json_get_uint_max(&c, item, "hostID", UINT32_MAX, &hid, err)) <= 0 ||
+        (got = json_get_uint_max(&c, item, "size", UINT32_MAX, &size, err)) <= 0)
+      return got < 0 ? -1 : json_fail_err(err, &c, NULL, "containerID, hostID and size are required");
     (*out)[(*count)++] = (struct spec_id_mapping){(uint32_t)cid, (uint32_t)hid, (uint32_t)size};
   }
   return 0;
@@ -647,7 +646,8 @@ static int parse_linux(const struct json_ctx *ctx, struct json_object *root, str
       return -1;
   bool userns = l->namespaces[NS_USER].present;
   if (!userns && (l->n_uid_mappings > 0 || l->n_gid_mappings > 0))
-    return json_fail_err(err, &c, "uidMappings", "needs a user namespace");
+    return json_fail_err(err, &c, l->n_uid_mappings > 0 ? "uidMappings" : "gidMappings",
+                         "needs a user namespace");
   if (userns && l->namespaces[NS_USER].path == NULL && (l->n_uid_mappings == 0 || l->n_gid_mappings == 0))
     return json_fail_err(err, &c, "uidMappings", "a new user namespace needs uidMappings and gidMappings");
   return 0;

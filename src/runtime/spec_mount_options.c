@@ -13,7 +13,18 @@
 #define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
 #endif
 
-enum option_kind { OPT_FLAG, OPT_CLEAR, OPT_PROPAGATION, OPT_REC_SET, OPT_REC_CLEAR, OPT_BIND, OPT_SPECIAL };
+/* OPT_REC_ATIME: the atime mode is one field of mount_setattr(2), an enum
+ * under the MOUNT_ATTR__ATIME mask rather than independent bits. */
+enum option_kind {
+  OPT_FLAG,
+  OPT_CLEAR,
+  OPT_PROPAGATION,
+  OPT_REC_SET,
+  OPT_REC_CLEAR,
+  OPT_REC_ATIME,
+  OPT_BIND,
+  OPT_SPECIAL
+};
 
 static const struct mount_option {
   const char *name;
@@ -72,12 +83,15 @@ static const struct mount_option {
     {"rexec", OPT_REC_CLEAR, MOUNT_ATTR_NOEXEC},
     {"rnodiratime", OPT_REC_SET, MOUNT_ATTR_NODIRATIME},
     {"rdiratime", OPT_REC_CLEAR, MOUNT_ATTR_NODIRATIME},
-    {"rrelatime", OPT_REC_SET, MOUNT_ATTR_RELATIME},
-    {"rnorelatime", OPT_REC_CLEAR, MOUNT_ATTR_RELATIME},
-    {"rnoatime", OPT_REC_SET, MOUNT_ATTR_NOATIME},
-    {"ratime", OPT_REC_CLEAR, MOUNT_ATTR_NOATIME},
-    {"rstrictatime", OPT_REC_SET, MOUNT_ATTR_STRICTATIME},
-    {"rnostrictatime", OPT_REC_CLEAR, MOUNT_ATTR_STRICTATIME},
+    /* Undoing an atime mode ("ratime", "rnorelatime", "rnostrictatime") can
+     * only pick another mode; it picks the kernel's default, relatime, as a
+     * plain mount without MS_NOATIME or MS_STRICTATIME would get. */
+    {"rrelatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME},
+    {"rnorelatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME},
+    {"rnoatime", OPT_REC_ATIME, MOUNT_ATTR_NOATIME},
+    {"ratime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME},
+    {"rstrictatime", OPT_REC_ATIME, MOUNT_ATTR_STRICTATIME},
+    {"rnostrictatime", OPT_REC_ATIME, MOUNT_ATTR_RELATIME},
     {"rnosymfollow", OPT_REC_SET, MOUNT_ATTR_NOSYMFOLLOW},
     {"rsymfollow", OPT_REC_CLEAR, MOUNT_ATTR_NOSYMFOLLOW},
     {"tmpcopyup", OPT_SPECIAL, 0},
@@ -134,6 +148,14 @@ int mount_options_decode(struct spec_mount *m, berth_error **err) {
     case OPT_REC_CLEAR:
       m->rec_attr_clr |= o->value;
       m->rec_attr_set &= ~o->value;
+      break;
+    case OPT_REC_ATIME:
+      /* mount_setattr(2) takes a new atime mode only with the whole
+       * MOUNT_ATTR__ATIME mask in attr_clr (EINVAL otherwise), and the mode
+       * is a value, so the last atime option replaces any earlier one.
+       * MOUNT_ATTR_RELATIME is 0: the mask in attr_clr is what asks for it. */
+      m->rec_attr_set = (m->rec_attr_set & ~(uint64_t)MOUNT_ATTR__ATIME) | o->value;
+      m->rec_attr_clr |= MOUNT_ATTR__ATIME;
       break;
     case OPT_SPECIAL:
       if (strcmp(name, "tmpcopyup") == 0)

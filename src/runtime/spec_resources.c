@@ -143,12 +143,11 @@ static int parse_throttle(const struct json_ctx *ctx, struct json_object *blkio,
     struct spec_throttle_device *t = &(*out)[(*count)++];
     if (!json_object_is_type(item, json_type_object))
       return json_fail_err(err, &c, NULL, "expected an object, got %s", json_type_phrase(item));
-    if (json_get_int64(&c, item, "major", &t->major, err) <= 0 || json_get_int64(&c, item, "minor", &t->minor, err) <= 0 ||
-        json_get_uint64(&c, item, "rate", &t->rate, err) <= 0) {
-      if (*err == NULL)
-        json_fail_err(err, &c, NULL, "major, minor and rate are required");
-      return -1;
-    }
+    /* found tells "absent" (0) from "already failed" (-1): err may be NULL. */
+    if ((found = json_get_int64(&c, item, "major", &t->major, err)) <= 0 ||
+        (found = json_get_int64(&c, item, "minor", &t->minor, err)) <= 0 ||
+        (found = json_get_uint64(&c, item, "rate", &t->rate, err)) <= 0)
+      return found < 0 ? -1 : json_fail_err(err, &c, NULL, "major, minor and rate are required");
   }
   return 0;
 }
@@ -190,11 +189,10 @@ static int parse_blkio(const struct json_ctx *ctx, struct json_object *res, stru
       struct spec_weight_device *w = &r->blkio_weight_device[r->n_blkio_weight_device++];
       if (!json_object_is_type(item, json_type_object))
         return json_fail_err(err, &ic, NULL, "expected an object, got %s", json_type_phrase(item));
-      if (json_get_int64(&ic, item, "major", &w->major, err) <= 0 || json_get_int64(&ic, item, "minor", &w->minor, err) <= 0) {
-        if (*err == NULL)
-          json_fail_err(err, &ic, NULL, "major and minor are required");
-        return -1;
-      }
+      /* got tells "absent" (0) from "already failed" (-1): err may be NULL. */
+      if ((got = json_get_int64(&ic, item, "major", &w->major, err)) <= 0 ||
+          (got = json_get_int64(&ic, item, "minor", &w->minor, err)) <= 0)
+        return got < 0 ? -1 : json_fail_err(err, &ic, NULL, "major and minor are required");
       if ((got = json_get_uint_max(&ic, item, "weight", 1000, &v, err)) < 0)
         return -1;
       if (got > 0) {
@@ -236,11 +234,9 @@ static int parse_hugepages(const struct json_ctx *ctx, struct json_object *res, 
     struct spec_hugepage_limit *h = &r->hugepage_limits[r->n_hugepage_limits++];
     if (get_required_string(&c, item, "pageSize", &h->page_size, err) < 0)
       return -1;
-    if (json_get_uint64(&c, item, "limit", &h->limit, err) <= 0) {
-      if (*err == NULL)
-        json_fail_err(err, &c, "limit", "is required");
-      return -1;
-    }
+    /* found tells "absent" (0) from "already failed" (-1): err may be NULL. */
+    if ((found = json_get_uint64(&c, item, "limit", &h->limit, err)) <= 0)
+      return found < 0 ? -1 : json_fail_err(err, &c, "limit", "is required");
     size_t len = strlen(h->page_size);
     if (len < 3 || strspn(h->page_size, "0123456789") != len - 2 ||
         (strcmp(h->page_size + len - 2, "KB") != 0 && strcmp(h->page_size + len - 2, "MB") != 0 &&
@@ -388,12 +384,13 @@ static int parse_seccomp_args(const struct json_ctx *ctx, struct json_object *it
     struct spec_seccomp_arg *arg = &sys->args[sys->n_args++];
     uint64_t index = 0;
     const char *op = NULL;
-    if (json_get_uint_max(&c, a, "index", 5, &index, err) <= 0 || json_get_uint64(&c, a, "value", &arg->value, err) < 0 ||
-        json_get_uint64(&c, a, "valueTwo", &arg->value_two, err) < 0 || json_get_string(&c, a, "op", &op, err) <= 0) {
-      if (*err == NULL)
-        json_fail_err(err, &c, NULL, "index and op are required");
-      return -1;
-    }
+    /* found tells "absent" (0) from "already failed" (-1): err may be NULL.
+     * value and valueTwo are optional, so only their errors stop here. */
+    if ((found = json_get_uint_max(&c, a, "index", 5, &index, err)) <= 0 ||
+        (found = json_get_uint64(&c, a, "value", &arg->value, err)) < 0 ||
+        (found = json_get_uint64(&c, a, "valueTwo", &arg->value_two, err)) < 0 ||
+        (found = json_get_string(&c, a, "op", &op, err)) <= 0)
+      return found < 0 ? -1 : json_fail_err(err, &c, NULL, "index and op are required");
     arg->index = (unsigned)index;
     size_t k = 0;
     while (k < ARRAY_SIZE(op_names) && strcmp(op, op_names[k]) != 0)

@@ -1,10 +1,13 @@
 #include "util/json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util/cleanup.h"
 
 const char *json_type_phrase(struct json_object *obj) {
   switch (json_object_get_type(obj)) {
@@ -46,6 +49,99 @@ int json_fail_err(berth_error **err, const struct json_ctx *ctx, const char *key
   return -1;
 }
 
+/* json-c clamps an integer literal beyond 64 bits to INT64_MIN or UINT64_MAX
+ * and leaves no trace: no errno, no tokener error (not even with
+ * JSON_TOKENER_STRICT in 0.16) and no copy of the text, so a clamped value
+ * cannot be told from one written as such.  It does keep the text of a number
+ * with an exponent.  json_parse_text therefore appends "e0" to each integer
+ * literal that does not fit (same value, now a double that keeps its text),
+ * and the integer getters recognise such a double and fail. */
+
+/* True when s[0..len) is "-?[0-9]+" outside [INT64_MIN, UINT64_MAX]. */
+static bool wide_integer_literal(const char *s, size_t len) {
+  size_t i = 0;
+  bool neg = len > 0 && s[0] == '-';
+  if (neg)
+    i++;
+  if (i == len)
+    return false;
+  uint64_t v = 0;
+  bool wide = false;
+  for (; i < len; i++) {
+    if (s[i] < '0' || s[i] > '9')
+      return false;
+    unsigned d = (unsigned)(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10)
+      wide = true;
+    else
+      v = v * 10 + d;
+  }
+  return wide || (neg && v > (uint64_t)INT64_MAX + 1);
+}
+
+/* True for a double that json_parse_text made from a too-wide integer. */
+static bool wide_integer(struct json_object *val) {
+  if (!json_object_is_type(val, json_type_double))
+    return false;
+  /* A parsed double serialises as the text it was written as. */
+  const char *text = json_object_to_json_string(val);
+  size_t len = text != NULL ? strlen(text) : 0;
+  return len > 2 && strcmp(text + len - 2, "e0") == 0 && wide_integer_literal(text, len - 2);
+}
+
+/* Copies text[0..len) to out (when out is not NULL; it has room for the
+ * result and a NUL) with "e0" after each integer literal beyond 64 bits, and
+ * returns how many there were.  Strings (either quote, as json-c accepts 'x')
+ * and comments are skipped so that their content is never changed. */
+static size_t mark_wide_integers(const char *text, size_t len, char *out) {
+  size_t n = 0, o = 0;
+  char quote = 0;
+  for (size_t i = 0; i < len;) {
+    size_t start = i;
+    char c = text[i];
+    if (quote != 0) {
+      i++;
+      if (c == '\\' && i < len)
+        i++;
+      else if (c == quote)
+        quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      i++;
+    } else if (c == '/' && i + 1 < len && (text[i + 1] == '/' || text[i + 1] == '*')) {
+      const char *end = text[i + 1] == '/' ? memchr(text + i, '\n', len - i) : NULL;
+      if (text[i + 1] == '*')
+        for (size_t k = i + 2; end == NULL && k + 1 < len; k++)
+          if (text[k] == '*' && text[k + 1] == '/')
+            end = text + k + 1;
+      i = end != NULL ? (size_t)(end - text) + 1 : len;
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      i++;
+      while (i < len && text[i] >= '0' && text[i] <= '9')
+        i++;
+      /* A fraction or exponent makes it a double already. */
+      bool integer = i == len || (text[i] != '.' && text[i] != 'e' && text[i] != 'E');
+      if (integer && wide_integer_literal(text + start, i - start)) {
+        if (out != NULL) {
+          memcpy(out + o, text + start, i - start);
+          memcpy(out + o + (i - start), "e0", 2);
+        }
+        o += i - start + 2;
+        n++;
+        continue;
+      }
+    } else {
+      i++;
+    }
+    if (out != NULL)
+      memcpy(out + o, text + start, i - start);
+    o += i - start;
+  }
+  if (out != NULL)
+    out[o] = '\0';
+  return n;
+}
+
 /* Looks key up; 0 when absent or null. */
 static int lookup(struct json_object *obj, const char *key, struct json_object **val) {
   if (obj == NULL || !json_object_object_get_ex(obj, key, val) || *val == NULL)
@@ -85,12 +181,13 @@ int json_get_int64(const struct json_ctx *ctx, struct json_object *obj, const ch
   struct json_object *val;
   if (!lookup(obj, key, &val))
     return 0;
+  if (wide_integer(val))
+    return json_fail_err(err, ctx, key, "integer out of range");
   if (!json_object_is_type(val, json_type_int))
     return wrong_type(ctx, key, "an integer", val, err);
-  errno = 0;
   int64_t v = json_object_get_int64(val);
-  /* json-c saturates out-of-range numbers; a positive value beyond INT64_MAX
-   * is read back as uint64. */
+  /* json-c keeps a value in (INT64_MAX, UINT64_MAX] as a uint64 and reads it
+   * back as INT64_MAX here. */
   if (v == INT64_MAX && json_object_get_uint64(val) > (uint64_t)INT64_MAX)
     return json_fail_err(err, ctx, key, "integer out of range");
   *out = v;
@@ -102,6 +199,8 @@ int json_get_uint64(const struct json_ctx *ctx, struct json_object *obj, const c
   struct json_object *val;
   if (!lookup(obj, key, &val))
     return 0;
+  if (wide_integer(val))
+    return json_fail_err(err, ctx, key, "integer out of range");
   if (!json_object_is_type(val, json_type_int))
     return wrong_type(ctx, key, "an integer", val, err);
   if (json_object_get_int64(val) < 0)
@@ -173,6 +272,23 @@ int json_get_strv(const struct json_ctx *ctx, struct json_object *obj, const cha
 }
 
 struct json_object *json_parse_text(const char *text, size_t len, const char *origin, berth_error **err) {
+  if (len > INT_MAX - 1) {
+    berth_fail(err, EFBIG, "%s", origin);
+    return NULL;
+  }
+  /* See wide_integer: a copy with too-wide integers marked, when there are
+   * any.  The marks add no newline, so line numbers still hold. */
+  cleanup_free char *marked = NULL;
+  size_t n_wide = mark_wide_integers(text, len, NULL);
+  if (n_wide > 0) {
+    if (n_wide > (INT_MAX - 1 - len) / 2 || (marked = malloc(len + 2 * n_wide + 1)) == NULL) {
+      berth_fail(err, ENOMEM, "%s", origin);
+      return NULL;
+    }
+    mark_wide_integers(text, len, marked);
+    text = marked;
+    len += 2 * n_wide;
+  }
   struct json_tokener *tok = json_tokener_new();
   if (tok == NULL) {
     berth_fail(err, ENOMEM, "%s", origin);
@@ -180,8 +296,19 @@ struct json_object *json_parse_text(const char *text, size_t len, const char *or
   }
   struct json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
   enum json_tokener_error jerr = json_tokener_get_error(tok);
+  size_t offset = tok->char_offset;
+  if (obj == NULL && jerr == json_tokener_continue) {
+    /* json-c waits for a delimiter after a number or literal, so a text
+     * that is just "123" or "true" is still pending: the end of the text is
+     * that delimiter.  A NUL tells json-c the input is over; what is still
+     * incomplete then fails with parse_eof. */
+    obj = json_tokener_parse_ex(tok, "", 1);
+    jerr = json_tokener_get_error(tok);
+    offset = len;
+    if (jerr == json_tokener_error_parse_eof)
+      jerr = json_tokener_continue;
+  }
   if (obj == NULL || jerr != json_tokener_success) {
-    size_t offset = tok->char_offset;
     int line = 1;
     for (size_t i = 0; i < offset && i < len; i++)
       if (text[i] == '\n')
@@ -196,7 +323,7 @@ struct json_object *json_parse_text(const char *text, size_t len, const char *or
     return NULL;
   }
   /* Anything but whitespace after the value is an error too. */
-  for (size_t i = tok->char_offset; i < len; i++) {
+  for (size_t i = offset; i < len; i++) {
     if (text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') {
       berth_fail(err, 0, "%s: invalid JSON: trailing data after the top-level value", origin);
       json_object_put(obj);

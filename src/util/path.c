@@ -154,7 +154,21 @@ static int split_parent(const char *path, char **parent, char **base) {
   return *parent != NULL && *base != NULL ? 0 : -ENOMEM;
 }
 
-static int create_in_root(int rootfd, const char *path, bool directory, int depth) {
+/* Creates the missing entry base in dirfd: 0 or -errno. */
+static int create_entry(int dirfd, const char *base, bool directory) {
+  if (directory)
+    return mkdirat(dirfd, base, 0755) < 0 ? -errno : 0;
+  int f = openat(dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (f < 0)
+    return -errno;
+  close(f);
+  return 0;
+}
+
+/* links counts the dangling symlinks followed by the whole call, so that
+ * links whose targets lead to more dangling links stop at the kernel's
+ * limit; depth bounds the recursion over parents. */
+static int create_in_root(int rootfd, const char *path, bool directory, int depth, int *links) {
   int fd = open_in_root(rootfd, path, O_PATH);
   if (fd >= 0 || fd != -ENOENT)
     return fd;
@@ -166,24 +180,38 @@ static int create_in_root(int rootfd, const char *path, bool directory, int dept
     return -ENOMEM;
   if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
     return -ENOENT;
-  cleanup_close int dirfd = create_in_root(rootfd, parent, true, depth + 1);
+  cleanup_close int dirfd = create_in_root(rootfd, parent, true, depth + 1, links);
   if (dirfd < 0)
     return dirfd;
-  int r = directory ? mkdirat(dirfd, base, 0755) : 0;
-  if (!directory) {
-    int f = openat(dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f >= 0)
-      close(f);
-    r = f >= 0 ? 0 : -1;
+  int r = create_entry(dirfd, base, directory);
+  if (r < 0 && r != -EEXIST)
+    return r;
+  if (r == -EEXIST) {
+    /* Either a racing creator (the reopen below finds its entry) or a
+     * dangling symlink, as in an image whose /etc/resolv.conf points to
+     * ../run/systemd/resolve/stub-resolv.conf: then its target is created,
+     * resolved in the root as the kernel would resolve the link (absolute
+     * from the root, relative from the link's directory, which is parent). */
+    char target[PATH_MAX];
+    ssize_t tl = readlinkat(dirfd, base, target, sizeof(target) - 1);
+    if (tl >= 0) {
+      if (++*links > MAX_SYMLINKS)
+        return -ELOOP;
+      target[tl] = '\0';
+      cleanup_free char *next = NULL;
+      if (asprintf(&next, "%s%s%s", target[0] == '/' ? "" : parent, target[0] == '/' ? "" : "/", target) < 0)
+        return -ENOMEM;
+      cleanup_close int made = create_in_root(rootfd, next, directory, depth + 1, links);
+      if (made < 0)
+        return made;
+    }
   }
-  /* EEXIST: a dangling symlink or a racing creator; the reopen decides. */
-  if (r < 0 && errno != EEXIST)
-    return -errno;
   return open_in_root(rootfd, path, O_PATH);
 }
 
 int path_create_in_root(int rootfd, const char *path, bool directory, berth_error **err) {
-  int fd = create_in_root(rootfd, path, directory, 0);
+  int links = 0;
+  int fd = create_in_root(rootfd, path, directory, 0, &links);
   if (fd < 0)
     return berth_fail(err, -fd, "create \"%s\" in the rootfs", path);
   return fd;
@@ -191,7 +219,8 @@ int path_create_in_root(int rootfd, const char *path, bool directory, berth_erro
 
 int path_mkdir_in_root(int rootfd, const char *path, mode_t mode, berth_error **err) {
   (void)mode;
-  int fd = create_in_root(rootfd, path, true, 0);
+  int links = 0;
+  int fd = create_in_root(rootfd, path, true, 0, &links);
   if (fd < 0)
     return berth_fail(err, -fd, "mkdir \"%s\" in the rootfs", path);
   struct stat st;
