@@ -440,14 +440,15 @@ static int parse_devices(const struct json_ctx *ctx, struct json_object *lnx, st
     if (d->path[0] != '/')
       return json_fail_err(err, &c, "path", "\"%s\" is not an absolute path", d->path);
     if (strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
-      return json_fail_err(err, &c, "type", "unknown device type \"%s\" (c, b, u or p)", type);
+      return json_fail_err(err, &c, "type", "device \"%s\": unknown type \"%s\" (c, b, u or p)", d->path, type);
     d->type = type[0];
     int rmaj = json_get_int64(&c, item, "major", &d->major, err);
     int rmin = rmaj < 0 ? -1 : json_get_int64(&c, item, "minor", &d->minor, err);
     if (rmaj < 0 || rmin < 0)
       return -1;
     if (d->type != 'p' && (rmaj == 0 || rmin == 0))
-      return json_fail_err(err, &c, NULL, "major and minor are required for a %c device", d->type);
+      return json_fail_err(err, &c, NULL, "device \"%s\": major and minor are required for a %c device", d->path,
+                           d->type);
     uint64_t v;
     if ((r = json_get_uint_max(&c, item, "fileMode", 07777, &v, err)) < 0)
       return -1;

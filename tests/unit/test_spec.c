@@ -992,15 +992,15 @@ static void test_bad_linux(void) {
              "config.json: linux.timeOffsets.monotonic.secs: expected an integer, got a string");
   /* devices */
   EXPECT_BAD(WITH_LINUX("'devices': [{'path': '/dev/x', 'type': 'x', 'major': 1, 'minor': 1}]"),
-             "config.json: linux.devices[0].type: unknown device type \"x\" (c, b, u or p)");
+             "config.json: linux.devices[0].type: device \"/dev/x\": unknown type \"x\" (c, b, u or p)");
   EXPECT_BAD(WITH_LINUX("'devices': [{'path': '/dev/x', 'type': 'cb', 'major': 1, 'minor': 1}]"),
-             "config.json: linux.devices[0].type: unknown device type \"cb\" (c, b, u or p)");
+             "config.json: linux.devices[0].type: device \"/dev/x\": unknown type \"cb\" (c, b, u or p)");
   EXPECT_BAD(WITH_LINUX("'devices': [{'path': '/dev/x', 'type': 'c'}]"),
-             "config.json: linux.devices[0]: major and minor are required for a c device");
+             "config.json: linux.devices[0]: device \"/dev/x\": major and minor are required for a c device");
   EXPECT_BAD(WITH_LINUX("'devices': [{'path': '/dev/x', 'type': 'b', 'major': 8}]"),
-             "config.json: linux.devices[0]: major and minor are required for a b device");
+             "config.json: linux.devices[0]: device \"/dev/x\": major and minor are required for a b device");
   EXPECT_BAD(WITH_LINUX("'devices': [{'path': '/dev/x', 'type': 'u', 'minor': 8}]"),
-             "config.json: linux.devices[0]: major and minor are required for a u device");
+             "config.json: linux.devices[0]: device \"/dev/x\": major and minor are required for a u device");
   EXPECT_BAD(WITH_LINUX("'devices': [{'path': 'dev/x', 'type': 'c', 'major': 1, 'minor': 1}]"),
              "config.json: linux.devices[0].path: \"dev/x\" is not an absolute path");
   EXPECT_BAD(WITH_LINUX("'devices': [{'type': 'c', 'major': 1, 'minor': 1}]"),
@@ -1484,7 +1484,7 @@ static void test_error_paths_free(void) {
              "config.json: linux.namespaces[1].type: namespace \"ipc\" is given twice");
   EXPECT_BAD("{'ociVersion': '1.0.0', 'root': {'path': 'r'}, 'linux': {'devices': [{'path': '/dev/a', 'type': 'c',"
              " 'major': 1, 'minor': 1}, {'path': '/dev/b', 'type': 'z'}]}}",
-             "config.json: linux.devices[1].type: unknown device type \"z\" (c, b, u or p)");
+             "config.json: linux.devices[1].type: device \"/dev/b\": unknown type \"z\" (c, b, u or p)");
   EXPECT_BAD("{'ociVersion': '1.0.0', 'root': {'path': 'r'}, 'hooks': {'prestart': [{'path': '/a', 'args': ['a']},"
              " {'path': '/b', 'args': ['b'], 'timeout': 0}]}}",
              "config.json: hooks.prestart[1].timeout: must be a positive number of seconds, got 0");
