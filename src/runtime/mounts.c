@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "runtime/copy_up.h"
 #include "runtime/devices.h"
 #include "util/cleanup.h"
 #include "util/path.h"
@@ -217,6 +218,10 @@ static int mount_one(int rootfd, const struct spec_mount *m, bool userns, bool c
     }
   } else {
     const char *source = m->source != NULL ? m->source : type;
+    /* For tmpcopyup: the directory about to be hidden, to copy from. */
+    cleanup_close int below = -1;
+    if (m->copy_up && strcmp(type, "tmpfs") == 0)
+      below = openat(target_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (mount(source, target, type, flags, m->data) < 0) {
       int saved = errno;
       /* Without its own network (or ipc) namespace a user namespace may not
@@ -228,6 +233,11 @@ static int mount_one(int rootfd, const struct spec_mount *m, bool userns, bool c
       } else {
         return berth_fail(err, saved, "mount %s on \"%s\"", type, m->destination);
       }
+    }
+    if (below >= 0) {
+      cleanup_close int above = path_open_in_root(rootfd, m->destination, O_RDONLY | O_DIRECTORY, err);
+      if (above < 0 || copy_up_tree(below, above, m->destination, err) < 0)
+        return -1;
     }
   }
 
