@@ -1194,14 +1194,15 @@ static int cmd_seccomp_listener(int argc, char **argv)
   return 0;
 }
 
-/* hook NAME LOG [--no-stdin] [--env VAR]... [--sleep S] [--exit N]
+/* hook NAME LOG [--no-stdin] [--env VAR]... [--ns TYPE]... [--sleep S] [--exit N]
  * An OCI hook: appends "NAME<TAB>STATE-JSON" (stdin flattened to one line;
- * "-" with --no-stdin) plus "<TAB>VAR=value" for each --env to LOG, then
- * sleeps and exits as asked. */
+ * "-" with --no-stdin) plus "<TAB>VAR=value" for each --env and
+ * "<TAB>TYPE=ns-link" for each --ns (e.g. mnt) to LOG, then sleeps and
+ * exits as asked. */
 static int cmd_hook(int argc, char **argv)
 {
   if (argc < 3)
-    die(EXIT_USAGE, "usage: hook NAME LOG [--no-stdin] [--env VAR]... [--sleep S] [--exit N]");
+    die(EXIT_USAGE, "usage: hook NAME LOG [--no-stdin] [--env VAR]... [--ns TYPE]... [--sleep S] [--exit N]");
   const char *name = argv[1], *log = argv[2];
   bool read_stdin = true;
   double sleep_s = 0;
@@ -1218,6 +1219,13 @@ static int cmd_hook(int argc, char **argv)
       const char *v = getenv(argv[++i]);
       size_t used = strlen(envs);
       snprintf(envs + used, sizeof envs - used, "\t%s=%s", argv[i], v ? v : "(unset)");
+    } else if (strcmp(argv[i], "--ns") == 0 && i + 1 < argc) {
+      char path[64], target[256];
+      snprintf(path, sizeof path, "/proc/self/ns/%s", argv[++i]);
+      ssize_t len = readlink(path, target, sizeof target - 1);
+      target[len < 0 ? 0 : len] = '\0';
+      size_t used = strlen(envs);
+      snprintf(envs + used, sizeof envs - used, "\t%s=%s", argv[i], len < 0 ? errno_name(errno) : target);
     } else
       die(EXIT_USAGE, "hook: unexpected argument \"%s\"", argv[i]);
   }
@@ -1238,18 +1246,22 @@ static int cmd_hook(int argc, char **argv)
   return (int)code;
 }
 
-/* stuck-stdout --until FILE [--timeout S] -- CMD [ARGS...]
- * Runs CMD with stdout and stderr on a pipe that is already full, so the
- * first write of CMD (or of anything it passes its stdio to, such as a
- * process a runtime execs in a container) blocks. Once FILE exists the
- * pipe is drained; prints the bytes CMD wrote and "exit=STATUS". */
+/* stuck-stdout --until FILE [--timeout S] [--stderr] -- CMD [ARGS...]
+ * Runs CMD with its stdout (and with --stderr its stderr) on a pipe that is
+ * already full, so the first write of CMD (or of anything it passes its
+ * stdio to, such as a process a runtime execs in a container) blocks.
+ * Once FILE exists (or CMD has exited) the pipe is drained; prints what
+ * CMD wrote and "exit=STATUS". */
 static int cmd_stuck_stdout(int argc, char **argv)
 {
   const char *until = NULL;
   double timeout = 60;
+  bool with_stderr = false;
   int i;
   for (i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--until") == 0 && i + 1 < argc)
+    if (strcmp(argv[i], "--stderr") == 0)
+      with_stderr = true;
+    else if (strcmp(argv[i], "--until") == 0 && i + 1 < argc)
       until = argv[++i];
     else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
       timeout = arg_seconds("--timeout", argv[++i]);
@@ -1260,7 +1272,7 @@ static int cmd_stuck_stdout(int argc, char **argv)
       die(EXIT_USAGE, "stuck-stdout: unexpected argument \"%s\"", argv[i]);
   }
   if (until == NULL || i >= argc)
-    die(EXIT_USAGE, "usage: stuck-stdout --until FILE [--timeout S] -- CMD [ARGS...]");
+    die(EXIT_USAGE, "usage: stuck-stdout --until FILE [--timeout S] [--stderr] -- CMD [ARGS...]");
   int p[2];
   if (pipe2(p, O_CLOEXEC) < 0)
     die(EXIT_INTERNAL, "pipe: %s", strerror(errno));
@@ -1287,13 +1299,20 @@ static int cmd_stuck_stdout(int argc, char **argv)
     die(EXIT_INTERNAL, "fork: %s", strerror(errno));
   if (child == 0) {
     dup2(p[1], 1);
-    dup2(p[1], 2);
+    if (with_stderr)
+      dup2(p[1], 2);
     execvp(argv[i], argv + i);
     _exit(127);
   }
   close(p[1]);
   double deadline = now_seconds() + timeout;
+  int status = 0;
+  bool reaped = false;
   while (access(until, F_OK) != 0) {
+    if (waitpid(child, &status, WNOHANG) == child) {
+      reaped = true; /* CMD ended by itself: nothing left to hold */
+      break;
+    }
     if (now_seconds() > deadline) {
       kill(child, SIGKILL);
       die(EXIT_TIMEOUT, "stuck-stdout: \"%s\" did not appear within %.0fs", until, timeout);
@@ -1303,6 +1322,11 @@ static int cmd_stuck_stdout(int argc, char **argv)
   char buf[8192];
   size_t skipped = 0;
   for (;;) {
+    double left = deadline - now_seconds();
+    if (left <= 0 || !wait_readable(p[0], left)) {
+      kill(child, SIGKILL);
+      die(EXIT_TIMEOUT, "stuck-stdout: output still open after %.0fs", timeout);
+    }
     ssize_t n = read(p[0], buf, sizeof buf);
     if (n < 0 && errno == EINTR)
       continue;
@@ -1315,8 +1339,7 @@ static int cmd_stuck_stdout(int argc, char **argv)
     }
     write_all(1, buf + off, (size_t)n - off);
   }
-  int status;
-  while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+  while (!reaped && waitpid(child, &status, 0) < 0 && errno == EINTR)
     ;
   printf("\nexit=%d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
   return 0;
@@ -1347,8 +1370,8 @@ static const struct command {
     {"exe-overwrite", cmd_exe_overwrite, "self|PID|watch [TIMEOUT]: CVE-2019-5736 attempt"},
     {"recvtty", cmd_recvtty, "SOCKET [--input STR] [--timeout S]: console socket receiver (host)"},
     {"seccomp-listener", cmd_seccomp_listener, "SOCKET [--ret N] [--count N]: seccomp notify agent (host)"},
-    {"hook", cmd_hook, "NAME LOG [--no-stdin] [--env V] [--sleep S] [--exit N]: OCI hook logger"},
-    {"stuck-stdout", cmd_stuck_stdout, "--until FILE -- CMD: run CMD with a full stdout pipe (host)"},
+    {"hook", cmd_hook, "NAME LOG [--no-stdin] [--env V] [--ns T] [--sleep S] [--exit N]: OCI hook logger"},
+    {"stuck-stdout", cmd_stuck_stdout, "--until FILE [--stderr] -- CMD: run CMD with a full stdout pipe (host)"},
     {"help", cmd_help, "this list"},
 };
 
