@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,6 +18,7 @@
 #include "runtime/cgroup/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/devices.h"
+#include "runtime/exe_guard.h"
 #include "runtime/hooks.h"
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
@@ -38,6 +40,8 @@ struct creation {
   struct cgroup *cg;
   bool cgroup_made;
   pid_t pid;          /* container init */
+  const char *raw; /* config.json as read */
+  size_t raw_len;
   pid_t intermediate; /* the forked joiner, when there is one */
   bool init_enters_cgroup;
   int sync_fd;
@@ -63,17 +67,6 @@ static void creation_undo(struct creation *c) {
     berth_log_error(err);
     berth_error_free(err);
   }
-}
-
-static char *annotations_json(const struct spec *s) {
-  if (s->n_annotations == 0)
-    return NULL;
-  struct json_object *o = json_object_new_object();
-  for (size_t i = 0; i < s->n_annotations; i++)
-    json_object_object_add(o, s->annotations[i].key, json_object_new_string(s->annotations[i].value));
-  char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-  json_object_put(o);
-  return text;
 }
 
 static char *now_rfc3339(void) {
@@ -204,7 +197,11 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     return berth_fail(err, errno, "socketpair");
-  bool intermediate = ns_needs_intermediate(l);
+  bool guard = exe_guard_needed();
+  /* A process that clone put in a new user namespace would lose its
+   * capabilities at the guard's exec (it is not yet root there): such an
+   * init makes its user namespace itself, after the exec. */
+  bool intermediate = ns_needs_intermediate(l) || (guard && l->namespaces[NS_USER].present);
   int flags = intermediate ? 0 : ns_new_flags(l);
   /* init joins its cgroup itself (cheaply) unless clone put it in a new user
    * namespace, where it has no rights over the host's cgroup files. */
@@ -223,6 +220,31 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
       .no_new_keyring = opts->no_new_keyring,
       .preserve_fds = opts->preserve_fds,
   };
+  /* For the CVE-2019-5736 guard init re-executes itself through a read-only
+   * mount of our binary; the config crosses that exec in a memfd. */
+  cleanup_close int config_fd = -1;
+  cleanup_close int exe_fd = -1;
+  cleanup_free char *cgroup_text = NULL;
+  if (guard) {
+    exe_fd = exe_guard_open(err);
+    if (exe_fd < 0) {
+      close(pair[0]);
+      close(pair[1]);
+      return -1;
+    }
+    config_fd = memfd_create("berth-config", MFD_CLOEXEC);
+    if (config_fd < 0 || fs_write_all(config_fd, c->raw, c->raw_len) < 0) {
+      close(pair[0]);
+      close(pair[1]);
+      return berth_fail(err, errno, "memfd for the container process");
+    }
+    cgroup_text = cgroup_serialize(c->cg, err);
+    if (cgroup_text == NULL) {
+      close(pair[0]);
+      close(pair[1]);
+      return -1;
+    }
+  }
   pid_t pid = ns_clone((unsigned long)(flags & ~CLONE_NEWNET));
   if (pid < 0) {
     int saved = errno;
@@ -232,6 +254,12 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   }
   if (pid == 0) {
     close(pair[0]);
+    if (config_fd >= 0) {
+      berth_error *reexec_err = NULL;
+      init_reexec(&args, exe_fd, config_fd, cgroup_text, &reexec_err);
+      sync_send_error(pair[1], reexec_err);
+      _exit(127);
+    }
     init_main(&args);
   }
   close(pair[1]);
@@ -253,7 +281,19 @@ static int release_init(struct creation *c, berth_error **err) {
     return -1;
   if (!c->init_enters_cgroup && cgroup_enter(c->cg, pid, err) < 0)
     return -1;
-  return sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err);
+  if (sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err) < 0) {
+    /* init is gone: its own error is waiting on the socket. */
+    struct sync_msg msg;
+    berth_error *recv_err = NULL;
+    if (sync_recv(c->sync_fd, &msg, NULL, &recv_err) == 0 && msg.type == SYNC_ERROR) {
+      berth_error_free(*err);
+      *err = NULL;
+      berth_fail(err, 0, "%s", msg.text);
+    }
+    berth_error_free(recv_err);
+    return -1;
+  }
+  return 0;
 }
 
 int container_create(const struct runtime_context *ctx, struct create_options *opts, berth_error **err) {
@@ -265,8 +305,9 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
   struct spec *spec = spec_load(opts->bundle, &raw, &raw_len, err);
   if (spec == NULL)
     return -1;
-  struct creation c = {.rootfd = -1, .dirfd = -1, .id = opts->id, .spec = spec, .sync_fd = -1, .fifo_fd = -1};
-  cleanup_free char *annotations = annotations_json(spec);
+  struct creation c = {.rootfd = -1, .dirfd = -1, .id = opts->id, .spec = spec, .sync_fd = -1, .fifo_fd = -1,
+                       .raw = raw, .raw_len = raw_len};
+  cleanup_free char *annotations = spec_annotations_json(spec);
   int ret = -1;
   struct stat st;
 

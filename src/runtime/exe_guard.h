@@ -10,10 +10,21 @@
 #ifndef BERTH_RUNTIME_EXE_GUARD_H
 #define BERTH_RUNTIME_EXE_GUARD_H
 
+#include <stdbool.h>
+
 #include "util/error.h"
 
-/* Returns 0 when already protected (the binary is on a read-only mount);
- * otherwise re-executes argv and only returns on failure. */
+/* true unless the binary already sits on a read-only mount. */
+bool exe_guard_needed(void);
+/* Returns 0 when already protected; otherwise re-executes argv through the
+ * read-only mount and only returns on failure. */
 int exe_guard_ensure(char **argv, berth_error **err);
+/* Re-executes argv through a read-only mount of our binary; returns only on
+ * failure. */
+int exe_guard_exec(char **argv, berth_error **err);
+/* The two halves, for a child in a new mount namespace: open_tree must run
+ * in the namespace that holds the binary's mount (before clone). */
+int exe_guard_open(berth_error **err);
+int exe_guard_exec_fd(int fd, char **argv, berth_error **err);
 
 #endif

@@ -28,4 +28,11 @@ struct init_args {
  * sending its error over sync_fd. */
 _Noreturn void init_main(struct init_args *args);
 
+/* From the child right after clone: re-executes the runtime through exe_fd,
+ * a read-only mount of itself (exe_guard_open), as `init` with these
+ * arguments (CVE-2019-5736); returns only on failure. */
+int init_reexec(const struct init_args *args, int exe_fd, int config_fd, const char *cgroup_text, berth_error **err);
+/* The re-executed init: rebuilds its arguments and runs init_main. */
+_Noreturn void init_main_from_argv(int argc, char **argv);
+
 #endif

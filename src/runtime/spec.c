@@ -781,6 +781,17 @@ int spec_parse_resources(const char *text, size_t len, const char *origin, struc
   return 0;
 }
 
+char *spec_annotations_json(const struct spec *s) {
+  if (s->n_annotations == 0)
+    return NULL;
+  struct json_object *o = json_object_new_object();
+  for (size_t i = 0; i < s->n_annotations; i++)
+    json_object_object_add(o, s->annotations[i].key, json_object_new_string(s->annotations[i].value));
+  char *text = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(o);
+  return text;
+}
+
 /* ---- freeing ---------------------------------------------------------- */
 
 static void free_strv(char **v) {

@@ -337,6 +337,9 @@ void spec_resources_clear(struct spec_resources *resources);
 int spec_parse_resources(const char *text, size_t len, const char *origin, struct spec_resources *out,
                          berth_error **err);
 
+/* The annotations as a JSON object text (NULL when there are none). */
+char *spec_annotations_json(const struct spec *spec);
+
 const char *spec_ns_name(enum spec_ns_type type);   /* "pid", "network", ... */
 int spec_ns_clone_flag(enum spec_ns_type type);     /* CLONE_NEWPID, ... */
 const char *spec_hook_kind_name(enum spec_hook_kind kind); /* "prestart", ... */

@@ -7,21 +7,24 @@
 
 #include "cmd/runtime/commands.h"
 #include "runtime/exe_guard.h"
+#include "runtime/init.h"
 #include "runtime/state.h"
 #include "util/log.h"
 
 static const struct {
   const char *name;
   command_fn *fn;
-  bool makes_container_processes; /* needs the CVE-2019-5736 guard */
+  /* re-executes itself through the CVE-2019-5736 guard first; create and
+   * run do it in the container's init instead (init_reexec.c) */
+  bool makes_container_processes;
   const char *help;
 } commands[] = {
-    {"create", cmd_create, true, "create a container"},
+    {"create", cmd_create, false, "create a container"},
     {"start", cmd_start, false, "start the user process of a created container"},
     {"state", cmd_state, false, "print the state of a container as JSON"},
     {"kill", cmd_kill, false, "send a signal to the container's init (or all its processes)"},
     {"delete", cmd_delete, false, "delete a container and everything it holds"},
-    {"run", cmd_run, true, "create and start a container"},
+    {"run", cmd_run, false, "create and start a container"},
     {"exec", cmd_exec, true, "run a process inside a running container"},
     {"ps", cmd_ps, false, "list the processes of a container"},
     {"list", cmd_list, false, "list containers"},
@@ -48,6 +51,8 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
   berth_log_init("berth-runtime");
+  if (argc == 10 && strcmp(argv[1], "init") == 0)
+    init_main_from_argv(argc, argv);
   struct runtime_context ctx = {.root = STATE_DEFAULT_ROOT};
   const char *log_path = NULL, *log_format = "text";
   bool debug = false;
