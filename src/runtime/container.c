@@ -124,21 +124,20 @@ int container_start(const struct runtime_context *ctx, const char *id, berth_err
                errno == ENXIO ? ": its process is gone" : "");
     goto out;
   }
-  spec = load_saved_spec(&h, err);
-  if (spec == NULL)
+  /* The config is only needed for its hooks: most containers have none. */
+  if ((h.st.hook_kinds & (1u << HOOK_START_CONTAINER | 1u << HOOK_POSTSTART)) &&
+      (spec = load_saved_spec(&h, err)) == NULL)
     goto out;
   char go = '0';
   if (write(fifo, &go, 1) != 1) {
     berth_fail(err, errno, "start container \"%s\"", id);
     goto out;
   }
+  /* Without the fifo the status reads "running": no state rewrite needed. */
   unlinkat(h.dirfd, STATE_FIFO, 0);
-  h.st.started = true;
-  if (state_write(h.dirfd, &h.st, err) < 0)
+  if (spec != NULL && spec->hooks.count[HOOK_START_CONTAINER] > 0 && wait_for_exec(fifo, id, err) < 0)
     goto out;
-  if (spec->hooks.count[HOOK_START_CONTAINER] > 0 && wait_for_exec(fifo, id, err) < 0)
-    goto out;
-  if (spec->hooks.count[HOOK_POSTSTART] > 0) {
+  if (spec != NULL && spec->hooks.count[HOOK_POSTSTART] > 0) {
     if (spec->hooks.count[HOOK_START_CONTAINER] == 0 && wait_for_exec(fifo, id, err) < 0)
       goto out;
     cleanup_free char *state = spec_state_json(&h, STATUS_RUNNING, err);
@@ -222,8 +221,7 @@ int container_delete(const struct runtime_context *ctx, const char *id, bool for
     kill(h.st.pid, SIGKILL);
     wait_gone(&h);
   }
-  spec = load_saved_spec(&h, err);
-  if (spec == NULL)
+  if ((h.st.hook_kinds & (1u << HOOK_POSTSTOP)) && (spec = load_saved_spec(&h, err)) == NULL)
     berth_warn("%s", (*err)->msg);
   if (spec != NULL && spec->hooks.count[HOOK_POSTSTOP] > 0) {
     cleanup_free char *state = spec_state_json(&h, STATUS_STOPPED, err);

@@ -366,6 +366,9 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
       .cgroup = cgroup_serialize(c.cg, err),
       .annotations_json = annotations,
   };
+  for (int kind = 0; kind < HOOK_KIND_COUNT; kind++)
+    if (spec->hooks.count[kind] > 0)
+      state.hook_kinds |= 1u << kind;
   int saved = state.cgroup != NULL ? state_write(c.dirfd, &state, err) : -1;
   free(state.created);
   free(state.cgroup);

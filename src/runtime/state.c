@@ -92,7 +92,7 @@ int state_write(int dirfd, const struct container_state *st, berth_error **err) 
     json_object_object_add(o, "cgroup", json_object_new_string(st->cgroup));
   if (st->annotations_json != NULL)
     json_object_object_add(o, "annotations", json_tokener_parse(st->annotations_json));
-  json_object_object_add(o, "started", json_object_new_boolean(st->started));
+  json_object_object_add(o, "hookKinds", json_object_new_int((int)st->hook_kinds));
   const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
   if (fs_write_file_atomic_at(dirfd, "state.json", text, strlen(text), 0600, err) < 0)
     return berth_error_wrap(err, "save state of container \"%s\"", st->id);
@@ -132,8 +132,9 @@ int state_read(int dirfd, const char *id, struct container_state *st, berth_erro
     st->pid = json_object_get_int(v);
   if (json_object_object_get_ex(o, "startTime", &v))
     st->start_time = json_object_get_uint64(v);
-  if (json_object_object_get_ex(o, "started", &v))
-    st->started = json_object_get_boolean(v);
+  /* Absent in a state written by an older berth: assume every kind, so the
+   * config is read as before. */
+  st->hook_kinds = json_object_object_get_ex(o, "hookKinds", &v) ? (unsigned)json_object_get_int(v) : ~0u;
   if (json_object_object_get_ex(o, "annotations", &v) && v != NULL)
     st->annotations_json = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
   if (st->id == NULL || st->bundle == NULL || st->pid <= 0) {

@@ -25,7 +25,7 @@ struct container_state {
   char *created; /* RFC 3339, UTC */
   char *cgroup;  /* cgroup_serialize() form */
   char *annotations_json; /* the config's annotations object, verbatim */
-  bool started;
+  unsigned hook_kinds; /* bit (1 << spec_hook_kind) for each kind the config has */
 };
 
 /* Checks a container id: letters, digits and "_+-.", not "." or "..". */
