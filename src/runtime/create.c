@@ -227,30 +227,21 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   cleanup_free char *cgroup_text = NULL;
   if (guard) {
     exe_fd = exe_guard_open(err);
-    if (exe_fd < 0) {
-      close(pair[0]);
-      close(pair[1]);
-      return -1;
-    }
+    if (exe_fd < 0)
+      goto fail;
     config_fd = memfd_create("berth-config", MFD_CLOEXEC);
     if (config_fd < 0 || fs_write_all(config_fd, c->raw, c->raw_len) < 0) {
-      close(pair[0]);
-      close(pair[1]);
-      return berth_fail(err, errno, "memfd for the container process");
+      berth_fail(err, errno, "memfd for the container process");
+      goto fail;
     }
     cgroup_text = cgroup_serialize(c->cg, err);
-    if (cgroup_text == NULL) {
-      close(pair[0]);
-      close(pair[1]);
-      return -1;
-    }
+    if (cgroup_text == NULL)
+      goto fail;
   }
   pid_t pid = ns_clone((unsigned long)(flags & ~CLONE_NEWNET));
   if (pid < 0) {
-    int saved = errno;
-    close(pair[0]);
-    close(pair[1]);
-    return berth_fail(err, saved, "clone the container process");
+    berth_fail(err, errno, "clone the container process");
+    goto fail;
   }
   if (pid == 0) {
     close(pair[0]);
@@ -269,6 +260,10 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   else
     c->pid = pid;
   return 0;
+fail:
+  close(pair[0]);
+  close(pair[1]);
+  return -1;
 }
 
 /* Lets init go on once its cgroup exists. */
