@@ -189,6 +189,33 @@ static int handshake(struct creation *c, struct create_options *opts, const char
   }
 }
 
+/* The kernel leaves a new child on its parent's CPU until the parent
+ * blocks, so init's first steps (its exec through the read-only binary, the
+ * network namespace) and our cgroup work would run in turn.  Moving init to
+ * another allowed CPU lets them overlap; release_init gives it back the
+ * caller's CPU set before it runs anything of the container's. */
+static void move_to_other_cpu(pid_t pid) {
+  cpu_set_t set;
+  int here = sched_getcpu();
+  if (here < 0 || sched_getaffinity(0, sizeof(set), &set) < 0 || CPU_COUNT(&set) < 2)
+    return;
+  for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+    if (cpu != here && CPU_ISSET(cpu, &set)) {
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      sched_setaffinity(pid, sizeof(set), &set);
+      return;
+    }
+  }
+}
+
+static int restore_cpus(pid_t pid, berth_error **err) {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) < 0 || sched_setaffinity(pid, sizeof(set), &set) < 0)
+    return berth_fail(err, errno, "restore the CPU set of the container process");
+  return 0;
+}
+
 /* Clones init.  A new network namespace is left for init to make with
  * unshare: the kernel takes a millisecond or more to set one up, which then
  * overlaps with our cgroup work instead of blocking clone(). */
@@ -254,6 +281,7 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
     init_main(&args);
   }
   close(pair[1]);
+  move_to_other_cpu(pid);
   c->sync_fd = pair[0];
   if (intermediate)
     c->intermediate = pid;
@@ -275,6 +303,8 @@ static int release_init(struct creation *c, berth_error **err) {
   if (c->intermediate == 0 && l->namespaces[NS_USER].present && ns_write_id_maps(pid, l, err) < 0)
     return -1;
   if (!c->init_enters_cgroup && cgroup_enter(c->cg, pid, err) < 0)
+    return -1;
+  if (restore_cpus(pid, err) < 0)
     return -1;
   if (sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err) < 0) {
     /* init is gone: its own error is waiting on the socket. */

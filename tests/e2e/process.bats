@@ -221,3 +221,14 @@ load helpers
 		grep -qi selinux <<<"$stderr" || fail "no selinux warning: $stderr"
 	fi
 }
+
+@test "the container gets the caller's CPU set (berth moves init while it sets up)" {
+	set_args sh -c 'grep Cpus_allowed_list /proc/self/status'
+	run -0 run_ctr
+	assert_eq "$output" "$(grep Cpus_allowed_list /proc/self/status)"
+	if (($(nproc) > 1)); then
+		runtime delete --force "$CTR_ID" >/dev/null 2>&1 || true
+		run -0 taskset -c 0 "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$CTR_ID" </dev/null
+		assert_eq "$output" "$(printf 'Cpus_allowed_list:\t0')"
+	fi
+}
