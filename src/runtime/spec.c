@@ -187,9 +187,24 @@ static int parse_user(const struct json_ctx *ctx, struct json_object *proc, stru
   return 0;
 }
 
+/* Fields of newer runtime-specs that berth does not implement yet: asking for
+ * one is an error, not a silent no-op. */
+static int refuse_unsupported(const struct json_ctx *ctx, struct json_object *obj, const char *const *keys,
+                              berth_error **err) {
+  for (const char *const *k = keys; *k != NULL; k++) {
+    struct json_object *v;
+    if (json_object_object_get_ex(obj, *k, &v) && v != NULL)
+      return json_fail_err(err, ctx, *k, "is not supported by berth-runtime");
+  }
+  return 0;
+}
+
 static int parse_process_object(const struct json_ctx *ctx, struct json_object *proc, struct spec_process *p,
                                 bool need_args, berth_error **err) {
+  static const char *const unsupported[] = {"scheduler", "execCPUAffinity", NULL};
   int r;
+  if (refuse_unsupported(ctx, proc, unsupported, err) < 0)
+    return -1;
   if (json_get_bool(ctx, proc, "terminal", &p->terminal, err) < 0)
     return -1;
   struct json_object *size;
@@ -586,6 +601,9 @@ static int parse_linux(const struct json_ctx *ctx, struct json_object *root, str
   char buf[CTX_BUF];
   struct json_ctx c = child_ctx(ctx, "linux", buf);
   struct spec_linux *l = &s->lnx;
+  static const char *const unsupported[] = {"intelRdt", "netDevices", "memoryPolicy", NULL};
+  if (refuse_unsupported(&c, lnx, unsupported, err) < 0)
+    return -1;
   if (parse_namespaces(&c, lnx, l, err) < 0 ||
       parse_id_mappings(&c, lnx, "uidMappings", &l->uid_mappings, &l->n_uid_mappings, err) < 0 ||
       parse_id_mappings(&c, lnx, "gidMappings", &l->gid_mappings, &l->n_gid_mappings, err) < 0 ||

@@ -916,6 +916,11 @@ static void test_bad_process(void) {
              "config.json: process.capabilities.effective: expected an array, got a string");
   EXPECT_BAD(WITH_PROC("'capabilities': ['CAP_KILL']"),
              "config.json: process.capabilities: expected an object, got an array");
+  /* newer fields berth does not implement are refused, not ignored */
+  EXPECT_BAD(WITH_PROC("'scheduler': {'policy': 'SCHED_FIFO'}"),
+             "config.json: process.scheduler: is not supported by berth-runtime");
+  EXPECT_BAD(WITH_PROC("'execCPUAffinity': {'initial': '0'}"),
+             "config.json: process.execCPUAffinity: is not supported by berth-runtime");
   /* oomScoreAdj */
   EXPECT_BAD(WITH_PROC("'oomScoreAdj': 1001"),
              "config.json: process.oomScoreAdj: 1001 is out of range (-1000 to 1000)");
@@ -955,6 +960,11 @@ static void test_io_priority_classes(void) {
 }
 
 static void test_bad_linux(void) {
+  /* newer fields berth does not implement are refused, not ignored */
+  EXPECT_BAD(WITH_LINUX("'intelRdt': {'closID': 'x'}"), "config.json: linux.intelRdt: is not supported by berth-runtime");
+  EXPECT_BAD(WITH_LINUX("'netDevices': {'eth1': {}}"), "config.json: linux.netDevices: is not supported by berth-runtime");
+  EXPECT_BAD(WITH_LINUX("'memoryPolicy': {'mode': 'MPOL_BIND'}"),
+             "config.json: linux.memoryPolicy: is not supported by berth-runtime");
   /* namespaces */
   EXPECT_BAD(WITH_LINUX("'namespaces': [{'type': 'pid'}, {'type': 'foo'}]"),
              "config.json: linux.namespaces[1].type: unknown namespace type \"foo\"");
