@@ -209,10 +209,13 @@ static void move_to_other_cpu(pid_t pid) {
   }
 }
 
-static int restore_cpus(pid_t pid, berth_error **err) {
+/* The caller's CPU set, or process.execCPUAffinity.initial. */
+static int restore_cpus(pid_t pid, const char *initial, berth_error **err) {
   cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) < 0 || sched_setaffinity(pid, sizeof(set), &set) < 0)
-    return berth_fail(err, errno, "restore the CPU set of the container process");
+  if (initial != NULL ? spec_parse_cpu_list(initial, &set) < 0 : sched_getaffinity(0, sizeof(set), &set) < 0)
+    return berth_fail(err, EINVAL, "CPU set for the container process");
+  if (sched_setaffinity(pid, sizeof(set), &set) < 0)
+    return berth_fail(err, errno, "set the CPU set \"%s\" of the container process", initial != NULL ? initial : "");
   return 0;
 }
 
@@ -304,7 +307,7 @@ static int release_init(struct creation *c, berth_error **err) {
     return -1;
   if (!c->init_enters_cgroup && cgroup_enter(c->cg, pid, err) < 0)
     return -1;
-  if (restore_cpus(pid, err) < 0)
+  if (restore_cpus(pid, c->spec->process.cpu_affinity_initial, err) < 0)
     return -1;
   if (sync_send(c->sync_fd, SYNC_GO, 0, NULL, -1, err) < 0) {
     /* init is gone: its own error is waiting on the socket. */

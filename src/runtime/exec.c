@@ -191,6 +191,11 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
    * /proc/<pid>/exe while we are in their namespaces. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
     return berth_fail(err, errno, "prctl(PR_SET_DUMPABLE)");
+  cpu_set_t initial;
+  if (c->p->cpu_affinity_initial != NULL &&
+      (spec_parse_cpu_list(c->p->cpu_affinity_initial, &initial) < 0 ||
+       sched_setaffinity(0, sizeof(initial), &initial) < 0))
+    return berth_fail(err, errno, "set execCPUAffinity.initial \"%s\"", c->p->cpu_affinity_initial);
   if (c->cgroup != NULL && cgroup_enter_self(c->cgroup, err) < 0)
     return -1;
   cleanup_close int pidfd = (int)syscall(SYS_pidfd_open, c->target, 0);
@@ -217,7 +222,7 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
         terminal_attach_slave(slave_fd, p->console_height, p->console_width, err) < 0)
       return -1;
   }
-  if (process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || process_set_oom_score_adj(p, err) < 0)
+  if (process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || process_set_scheduler(p, err) < 0 || process_set_oom_score_adj(p, err) < 0)
     return -1;
   cleanup_free char *exe = process_find_executable(p, err);
   if (exe == NULL)

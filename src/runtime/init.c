@@ -176,7 +176,7 @@ static int init_run(struct init_args *a, berth_error **err) {
         terminal_attach_slave(slave_fd, p->console_height, p->console_width, err) < 0)
       return -1;
   }
-  if (set_personality(l, err) < 0 || process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || make_cwd(p->cwd, err) < 0)
+  if (set_personality(l, err) < 0 || process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || process_set_scheduler(p, err) < 0 || make_cwd(p->cwd, err) < 0)
     return -1;
   cleanup_free char *exe = process_find_executable(p, err);
   if (exe == NULL)

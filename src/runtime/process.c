@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <limits.h>
 #include <linux/close_range.h>
 #include <stdio.h>
@@ -61,6 +62,40 @@ int process_set_io_priority(const struct spec_process *p, berth_error **err) {
   int value = (p->io_priority_class << 13) | p->io_priority;
   if (syscall(SYS_ioprio_set, 1, 0, value) < 0)
     return berth_fail(err, errno, "set ioPriority class %d level %d", p->io_priority_class, p->io_priority);
+  return 0;
+}
+
+/* struct sched_attr of sched_setattr(2), which glibc does not declare. */
+struct berth_sched_attr {
+  uint32_t size, sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime, sched_deadline, sched_period;
+  uint32_t sched_util_min, sched_util_max;
+};
+
+int process_set_scheduler(const struct spec_process *p, berth_error **err) {
+  if (p->has_scheduler) {
+    struct berth_sched_attr attr = {
+        .size = sizeof(attr),
+        .sched_policy = (uint32_t)p->sched_policy,
+        .sched_flags = p->sched_flags,
+        .sched_nice = p->sched_nice,
+        .sched_priority = (uint32_t)p->sched_priority,
+        .sched_runtime = p->sched_runtime,
+        .sched_deadline = p->sched_deadline,
+        .sched_period = p->sched_period,
+    };
+    if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+      return berth_fail(err, errno, "set process.scheduler policy %d priority %d nice %d", p->sched_policy,
+                        p->sched_priority, p->sched_nice);
+  }
+  if (p->cpu_affinity_final != NULL) {
+    cpu_set_t set;
+    if (spec_parse_cpu_list(p->cpu_affinity_final, &set) < 0 || sched_setaffinity(0, sizeof(set), &set) < 0)
+      return berth_fail(err, errno, "set execCPUAffinity.final \"%s\"", p->cpu_affinity_final);
+  }
   return 0;
 }
 

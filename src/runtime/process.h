@@ -14,6 +14,8 @@ int process_set_rlimits(const struct spec_process *p, berth_error **err);
 int process_set_oom_score_adj(const struct spec_process *p, berth_error **err);
 /* ioprio_set for process.ioPriority when set. */
 int process_set_io_priority(const struct spec_process *p, berth_error **err);
+/* process.scheduler (sched_setattr) and execCPUAffinity.final, when set. */
+int process_set_scheduler(const struct spec_process *p, berth_error **err);
 /* Finds args[0] in the PATH of the process's env (as the container sees it). */
 char *process_find_executable(const struct spec_process *p, berth_error **err);
 /* Groups, gid, uid, capabilities, no_new_privs and seccomp, in the order

@@ -199,12 +199,93 @@ static int refuse_unsupported(const struct json_ctx *ctx, struct json_object *ob
   return 0;
 }
 
+int spec_parse_cpu_list(const char *text, cpu_set_t *set) {
+  CPU_ZERO(set);
+  const char *p = text;
+  if (*p == '\0')
+    return -1;
+  while (*p != '\0') {
+    char *end;
+    long lo = strtol(p, &end, 10), hi;
+    if (end == p || lo < 0 || lo >= CPU_SETSIZE)
+      return -1;
+    hi = lo;
+    if (*end == '-') {
+      p = end + 1;
+      hi = strtol(p, &end, 10);
+      if (end == p || hi < lo || hi >= CPU_SETSIZE)
+        return -1;
+    }
+    for (long c = lo; c <= hi; c++)
+      CPU_SET((int)c, set);
+    if (*end == ',')
+      end++;
+    else if (*end != '\0')
+      return -1;
+    p = end;
+  }
+  return 0;
+}
+
+static int parse_scheduler(const struct json_ctx *ctx, struct json_object *proc, struct spec_process *p,
+                           berth_error **err) {
+  static const struct {
+    const char *name;
+    int value;
+  } policies[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},  {"SCHED_RR", 2},      {"SCHED_BATCH", 3},
+                  {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6}},
+    flags[] = {{"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
+               {"SCHED_FLAG_DL_OVERRUN", 0x04},    {"SCHED_FLAG_KEEP_POLICY", 0x08},
+               {"SCHED_FLAG_KEEP_PARAMS", 0x10},   {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
+               {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
+  struct json_object *sched;
+  int r = json_get_object(ctx, proc, "scheduler", &sched, err);
+  if (r <= 0)
+    return r;
+  char buf[CTX_BUF];
+  struct json_ctx c = child_ctx(ctx, "scheduler", buf);
+  const char *policy = NULL;
+  if (json_get_string(&c, sched, "policy", &policy, err) < 0)
+    return -1;
+  if (policy == NULL)
+    return json_fail_err(err, &c, "policy", "is required");
+  p->sched_policy = -1;
+  for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
+    if (strcmp(policy, policies[i].name) == 0)
+      p->sched_policy = policies[i].value;
+  if (p->sched_policy < 0)
+    return json_fail_err(err, &c, "policy", "unknown policy \"%s\"", policy);
+  int64_t nice = 0, prio = 0;
+  if (json_get_int64(&c, sched, "nice", &nice, err) < 0 || json_get_int64(&c, sched, "priority", &prio, err) < 0 ||
+      json_get_uint64(&c, sched, "runtime", &p->sched_runtime, err) < 0 ||
+      json_get_uint64(&c, sched, "deadline", &p->sched_deadline, err) < 0 ||
+      json_get_uint64(&c, sched, "period", &p->sched_period, err) < 0)
+    return -1;
+  if (nice < -20 || nice > 19)
+    return json_fail_err(err, &c, "nice", "%lld is out of range (-20 to 19)", (long long)nice);
+  if (prio < 0 || prio > 99)
+    return json_fail_err(err, &c, "priority", "%lld is out of range (0 to 99)", (long long)prio);
+  p->sched_nice = (int)nice;
+  p->sched_priority = (int)prio;
+  cleanup_strv char **names = NULL;
+  size_t n = 0;
+  if (json_get_strv(&c, sched, "flags", &names, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = 0;
+    while (k < ARRAY_SIZE(flags) && strcmp(names[i], flags[k].name) != 0)
+      k++;
+    if (k == ARRAY_SIZE(flags))
+      return json_fail_err(err, &c, "flags", "unknown flag \"%s\"", names[i]);
+    p->sched_flags |= (uint64_t)flags[k].value;
+  }
+  p->has_scheduler = true;
+  return 0;
+}
+
 static int parse_process_object(const struct json_ctx *ctx, struct json_object *proc, struct spec_process *p,
                                 bool need_args, berth_error **err) {
-  static const char *const unsupported[] = {"scheduler", "execCPUAffinity", NULL};
   int r;
-  if (refuse_unsupported(ctx, proc, unsupported, err) < 0)
-    return -1;
   if (json_get_bool(ctx, proc, "terminal", &p->terminal, err) < 0)
     return -1;
   struct json_object *size;
@@ -271,6 +352,23 @@ static int parse_process_object(const struct json_ctx *ctx, struct json_object *
     p->has_io_priority = true;
     p->io_priority_class = strcmp(cls, "IOPRIO_CLASS_RT") == 0 ? 1 : strcmp(cls, "IOPRIO_CLASS_BE") == 0 ? 2 : 3;
     p->io_priority = (int)prio;
+  }
+  if (parse_scheduler(ctx, proc, p, err) < 0)
+    return -1;
+  struct json_object *aff;
+  if ((r = json_get_object(ctx, proc, "execCPUAffinity", &aff, err)) < 0)
+    return -1;
+  if (r > 0) {
+    char buf[CTX_BUF];
+    struct json_ctx c = child_ctx(ctx, "execCPUAffinity", buf);
+    if (dup_string(&c, aff, "initial", &p->cpu_affinity_initial, err) < 0 ||
+        dup_string(&c, aff, "final", &p->cpu_affinity_final, err) < 0)
+      return -1;
+    cpu_set_t set;
+    if (p->cpu_affinity_initial != NULL && spec_parse_cpu_list(p->cpu_affinity_initial, &set) < 0)
+      return json_fail_err(err, &c, "initial", "\"%s\" is not a CPU list", p->cpu_affinity_initial);
+    if (p->cpu_affinity_final != NULL && spec_parse_cpu_list(p->cpu_affinity_final, &set) < 0)
+      return json_fail_err(err, &c, "final", "\"%s\" is not a CPU list", p->cpu_affinity_final);
   }
   return 0;
 }
@@ -839,6 +937,8 @@ void spec_process_clear(struct spec_process *p) {
   free(p->rlimits);
   free(p->apparmor_profile);
   free(p->selinux_label);
+  free(p->cpu_affinity_initial);
+  free(p->cpu_affinity_final);
   memset(p, 0, sizeof(*p));
 }
 

@@ -6,6 +6,7 @@
 #ifndef BERTH_RUNTIME_SPEC_H
 #define BERTH_RUNTIME_SPEC_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -59,6 +60,14 @@ struct spec_process {
   bool has_io_priority;
   int io_priority_class; /* IOPRIO_CLASS_* */
   int io_priority;
+  /* process.scheduler (runtime-spec 1.1): sched_setattr(2) */
+  bool has_scheduler;
+  int sched_policy; /* SCHED_* */
+  int sched_nice;
+  int sched_priority;
+  uint64_t sched_flags, sched_runtime, sched_deadline, sched_period;
+  /* process.execCPUAffinity (1.2), as cpu lists ("0-3,7"); NULL when absent */
+  char *cpu_affinity_initial, *cpu_affinity_final;
 };
 
 struct spec_id_mapping {
@@ -337,6 +346,8 @@ void spec_resources_clear(struct spec_resources *resources);
 int spec_parse_resources(const char *text, size_t len, const char *origin, struct spec_resources *out,
                          berth_error **err);
 
+/* "0-3,7" -> set; -1 when malformed. */
+int spec_parse_cpu_list(const char *text, cpu_set_t *set);
 /* The annotations as a JSON object text (NULL when there are none). */
 char *spec_annotations_json(const struct spec *spec);
 

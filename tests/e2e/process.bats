@@ -232,3 +232,20 @@ load helpers
 		assert_eq "$output" "$(printf 'Cpus_allowed_list:\t0')"
 	fi
 }
+
+@test "process.scheduler and execCPUAffinity.final are what the process runs with" {
+	berth_only "runtime-spec 1.1/1.2 fields (runc 1.1 predates them)"
+	(($(nproc) > 1)) || skip "needs two CPUs"
+	update_config '.process.scheduler = {"policy": "SCHED_BATCH", "nice": 7} | .process.execCPUAffinity = {"initial": "0", "final": "1"}'
+	# /proc/self/stat: field 19 is nice, field 41 the policy (3 = SCHED_BATCH)
+	set_args sh -c 'cut -d" " -f19,41 /proc/self/stat; grep Cpus_allowed_list /proc/self/status'
+	run -0 run_ctr
+	assert_eq "$output" "$(printf '7 3\nCpus_allowed_list:\t1')"
+}
+
+@test "process.scheduler: a policy the kernel refuses fails create with the policy named" {
+	berth_only "runtime-spec 1.1 field"
+	update_config '.process.scheduler = {"policy": "SCHED_DEADLINE", "runtime": 1, "deadline": 1, "period": 1}'
+	run ! run_ctr
+	assert_contains "$output" "process.scheduler"
+}

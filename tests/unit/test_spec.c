@@ -916,11 +916,32 @@ static void test_bad_process(void) {
              "config.json: process.capabilities.effective: expected an array, got a string");
   EXPECT_BAD(WITH_PROC("'capabilities': ['CAP_KILL']"),
              "config.json: process.capabilities: expected an object, got an array");
-  /* newer fields berth does not implement are refused, not ignored */
-  EXPECT_BAD(WITH_PROC("'scheduler': {'policy': 'SCHED_FIFO'}"),
-             "config.json: process.scheduler: is not supported by berth-runtime");
-  EXPECT_BAD(WITH_PROC("'execCPUAffinity': {'initial': '0'}"),
-             "config.json: process.execCPUAffinity: is not supported by berth-runtime");
+  /* scheduler and execCPUAffinity */
+  EXPECT_BAD(WITH_PROC("'scheduler': {'nice': 1}"), "config.json: process.scheduler.policy: is required");
+  EXPECT_BAD(WITH_PROC("'scheduler': {'policy': 'SCHED_FOO'}"),
+             "config.json: process.scheduler.policy: unknown policy \"SCHED_FOO\"");
+  EXPECT_BAD(WITH_PROC("'scheduler': {'policy': 'SCHED_OTHER', 'nice': 20}"),
+             "config.json: process.scheduler.nice: 20 is out of range (-20 to 19)");
+  EXPECT_BAD(WITH_PROC("'scheduler': {'policy': 'SCHED_FIFO', 'flags': ['SCHED_FLAG_X']}"),
+             "config.json: process.scheduler.flags: unknown flag \"SCHED_FLAG_X\"");
+  EXPECT_BAD(WITH_PROC("'execCPUAffinity': {'initial': '0-'}"),
+             "config.json: process.execCPUAffinity.initial: \"0-\" is not a CPU list");
+  EXPECT_BAD(WITH_PROC("'execCPUAffinity': {'final': '3-1'}"),
+             "config.json: process.execCPUAffinity.final: \"3-1\" is not a CPU list");
+  {
+    struct spec *sp = parse_q(WITH_PROC("'scheduler': {'policy': 'SCHED_DEADLINE', 'runtime': 10, 'deadline': 20,"
+                                        " 'period': 30, 'flags': ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM']},"
+                                        " 'execCPUAffinity': {'initial': '0,2-3', 'final': '1'}"),
+                              "/b");
+    EXPECT(sp != NULL && sp->process.has_scheduler && sp->process.sched_policy == 6 &&
+           sp->process.sched_flags == 3 && sp->process.sched_runtime == 10 && sp->process.sched_deadline == 20 &&
+           sp->process.sched_period == 30);
+    EXPECT_STR(sp != NULL ? sp->process.cpu_affinity_initial : NULL, "0,2-3");
+    cpu_set_t set;
+    EXPECT(spec_parse_cpu_list("0,2-3", &set) == 0 && CPU_COUNT(&set) == 3 && CPU_ISSET(0, &set) &&
+           !CPU_ISSET(1, &set) && CPU_ISSET(3, &set));
+    spec_free(sp);
+  }
   /* oomScoreAdj */
   EXPECT_BAD(WITH_PROC("'oomScoreAdj': 1001"),
              "config.json: process.oomScoreAdj: 1001 is out of range (-1000 to 1000)");
