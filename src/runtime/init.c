@@ -92,6 +92,15 @@ static int set_names(const struct spec *s, berth_error **err) {
   return 0;
 }
 
+static int set_memory_policy(const struct spec_linux *l, berth_error **err) {
+  if (!l->has_memory_policy)
+    return 0;
+  unsigned long maxnode = l->mpol_has_nodes ? sizeof(l->mpol_nodes) * 8 : 0;
+  if (syscall(SYS_set_mempolicy, l->mpol_mode, l->mpol_has_nodes ? l->mpol_nodes : NULL, maxnode) < 0)
+    return berth_fail(err, errno, "set linux.memoryPolicy");
+  return 0;
+}
+
 static int set_personality(const struct spec_linux *l, berth_error **err) {
   if (l->personality == NULL)
     return 0;
@@ -176,7 +185,7 @@ static int init_run(struct init_args *a, berth_error **err) {
         terminal_attach_slave(slave_fd, p->console_height, p->console_width, err) < 0)
       return -1;
   }
-  if (set_personality(l, err) < 0 || process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || process_set_scheduler(p, err) < 0 || make_cwd(p->cwd, err) < 0)
+  if (set_personality(l, err) < 0 || set_memory_policy(l, err) < 0 || process_set_rlimits(p, err) < 0 || process_set_io_priority(p, err) < 0 || process_set_scheduler(p, err) < 0 || make_cwd(p->cwd, err) < 0)
     return -1;
   cleanup_free char *exe = process_find_executable(p, err);
   if (exe == NULL)

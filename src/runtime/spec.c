@@ -691,6 +691,57 @@ static int check_sysctl_namespace(const struct json_ctx *ctx, const struct spec_
   return 0;
 }
 
+static int parse_memory_policy(const struct json_ctx *ctx, struct json_object *lnx, struct spec_linux *l,
+                               berth_error **err) {
+  static const struct {
+    const char *name;
+    int value;
+  } modes[] = {{"MPOL_DEFAULT", 0},        {"MPOL_PREFERRED", 1}, {"MPOL_BIND", 2},
+               {"MPOL_INTERLEAVE", 3},     {"MPOL_LOCAL", 4},     {"MPOL_PREFERRED_MANY", 5},
+               {"MPOL_WEIGHTED_INTERLEAVE", 6}},
+    flags[] = {{"MPOL_F_NUMA_BALANCING", 1 << 13}, {"MPOL_F_RELATIVE_NODES", 1 << 14}, {"MPOL_F_STATIC_NODES", 1 << 15}};
+  struct json_object *mp;
+  int r = json_get_object(ctx, lnx, "memoryPolicy", &mp, err);
+  if (r <= 0)
+    return r;
+  char buf[CTX_BUF];
+  struct json_ctx c = child_ctx(ctx, "memoryPolicy", buf);
+  const char *mode = NULL, *nodes = NULL;
+  if (json_get_string(&c, mp, "mode", &mode, err) < 0 || json_get_string(&c, mp, "nodes", &nodes, err) < 0)
+    return -1;
+  if (mode == NULL)
+    return json_fail_err(err, &c, "mode", "is required");
+  l->mpol_mode = -1;
+  for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+    if (strcmp(mode, modes[i].name) == 0)
+      l->mpol_mode = modes[i].value;
+  if (l->mpol_mode < 0)
+    return json_fail_err(err, &c, "mode", "unknown mode \"%s\"", mode);
+  if (nodes != NULL && nodes[0] != '\0') {
+    cpu_set_t set; /* a node list has the CPU list syntax */
+    if (spec_parse_cpu_list(nodes, &set) < 0)
+      return json_fail_err(err, &c, "nodes", "\"%s\" is not a node list", nodes);
+    for (int n = 0; n < (int)(sizeof(l->mpol_nodes) * 8); n++)
+      if (CPU_ISSET(n, &set))
+        l->mpol_nodes[n / (8 * sizeof(unsigned long))] |= 1UL << (n % (8 * sizeof(unsigned long)));
+    l->mpol_has_nodes = true;
+  }
+  cleanup_strv char **names = NULL;
+  size_t n = 0;
+  if (json_get_strv(&c, mp, "flags", &names, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = 0;
+    while (k < ARRAY_SIZE(flags) && strcmp(names[i], flags[k].name) != 0)
+      k++;
+    if (k == ARRAY_SIZE(flags))
+      return json_fail_err(err, &c, "flags", "unknown flag \"%s\"", names[i]);
+    l->mpol_mode |= flags[k].value;
+  }
+  l->has_memory_policy = true;
+  return 0;
+}
+
 static int parse_linux(const struct json_ctx *ctx, struct json_object *root, struct spec *s, berth_error **err) {
   struct json_object *lnx;
   int r = json_get_object(ctx, root, "linux", &lnx, err);
@@ -699,7 +750,7 @@ static int parse_linux(const struct json_ctx *ctx, struct json_object *root, str
   char buf[CTX_BUF];
   struct json_ctx c = child_ctx(ctx, "linux", buf);
   struct spec_linux *l = &s->lnx;
-  static const char *const unsupported[] = {"intelRdt", "netDevices", "memoryPolicy", NULL};
+  static const char *const unsupported[] = {"intelRdt", "netDevices", NULL};
   if (refuse_unsupported(&c, lnx, unsupported, err) < 0)
     return -1;
   if (parse_namespaces(&c, lnx, l, err) < 0 ||
@@ -709,7 +760,8 @@ static int parse_linux(const struct json_ctx *ctx, struct json_object *root, str
       parse_key_values(&c, lnx, "sysctl", &l->sysctl, &l->n_sysctl, err) < 0 ||
       json_get_strv(&c, lnx, "maskedPaths", &l->masked_paths, &l->n_masked_paths, err) < 0 ||
       json_get_strv(&c, lnx, "readonlyPaths", &l->readonly_paths, &l->n_readonly_paths, err) < 0 ||
-      dup_string(&c, lnx, "mountLabel", &l->mount_label, err) < 0 || parse_personality(&c, lnx, l, err) < 0)
+      dup_string(&c, lnx, "mountLabel", &l->mount_label, err) < 0 || parse_personality(&c, lnx, l, err) < 0 ||
+      parse_memory_policy(&c, lnx, l, err) < 0)
     return -1;
   struct json_object *res;
   if ((r = json_get_object(&c, lnx, "resources", &res, err)) < 0)

@@ -309,6 +309,11 @@ struct spec_linux {
   size_t n_readonly_paths;
   char *mount_label;
   struct spec_personality *personality; /* NULL when absent */
+  /* linux.memoryPolicy (runtime-spec 1.2): set_mempolicy(2) */
+  bool has_memory_policy;
+  int mpol_mode; /* MPOL_* plus MPOL_F_* flags */
+  unsigned long mpol_nodes[16];
+  bool mpol_has_nodes;
 };
 
 /* ---- the whole configuration ----------------------------------------- */

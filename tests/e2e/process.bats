@@ -249,3 +249,15 @@ load helpers
 	run ! run_ctr
 	assert_contains "$output" "process.scheduler"
 }
+
+@test "linux.memoryPolicy is the process's NUMA policy" {
+	berth_only "runtime-spec 1.2 field (runc 1.1 predates it)"
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "0"}'
+	# /proc/self/numa_maps shows the policy of each mapping: "bind:0" once set.
+	set_args sh -c 'grep -c " bind:0 " /proc/self/numa_maps'
+	run -0 run_ctr
+	[[ "$output" -gt 0 ]] || fail "no mapping with bind:0 in numa_maps: $output"
+	update_config '.linux.memoryPolicy = {"mode": "MPOL_BIND", "nodes": "63"}'
+	run ! run_ctr
+	assert_contains "$output" "memoryPolicy"
+}

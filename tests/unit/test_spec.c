@@ -984,8 +984,19 @@ static void test_bad_linux(void) {
   /* newer fields berth does not implement are refused, not ignored */
   EXPECT_BAD(WITH_LINUX("'intelRdt': {'closID': 'x'}"), "config.json: linux.intelRdt: is not supported by berth-runtime");
   EXPECT_BAD(WITH_LINUX("'netDevices': {'eth1': {}}"), "config.json: linux.netDevices: is not supported by berth-runtime");
-  EXPECT_BAD(WITH_LINUX("'memoryPolicy': {'mode': 'MPOL_BIND'}"),
-             "config.json: linux.memoryPolicy: is not supported by berth-runtime");
+  EXPECT_BAD(WITH_LINUX("'memoryPolicy': {'mode': 'MPOL_X'}"),
+             "config.json: linux.memoryPolicy.mode: unknown mode \"MPOL_X\"");
+  EXPECT_BAD(WITH_LINUX("'memoryPolicy': {'mode': 'MPOL_BIND', 'nodes': 'a'}"),
+             "config.json: linux.memoryPolicy.nodes: \"a\" is not a node list");
+  EXPECT_BAD(WITH_LINUX("'memoryPolicy': {'mode': 'MPOL_BIND', 'nodes': '0', 'flags': ['MPOL_F_X']}"),
+             "config.json: linux.memoryPolicy.flags: unknown flag \"MPOL_F_X\"");
+  {
+    struct spec *sp = parse_q(WITH_LINUX("'memoryPolicy': {'mode': 'MPOL_BIND', 'nodes': '0,2',"
+                                         " 'flags': ['MPOL_F_STATIC_NODES']}"), "/b");
+    EXPECT(sp != NULL && sp->lnx.has_memory_policy && sp->lnx.mpol_mode == (2 | (1 << 15)) &&
+           sp->lnx.mpol_has_nodes && sp->lnx.mpol_nodes[0] == 5);
+    spec_free(sp);
+  }
   /* namespaces */
   EXPECT_BAD(WITH_LINUX("'namespaces': [{'type': 'pid'}, {'type': 'foo'}]"),
              "config.json: linux.namespaces[1].type: unknown namespace type \"foo\"");
