@@ -49,10 +49,12 @@ static int make_node(int rootfd, const struct spec_device *d, bool userns, berth
   if (userns)
     return bind_host_node(rootfd, d, err);
   cleanup_free char *parent = strdup(d->path);
+  if (parent == NULL)
+    return berth_fail(err, ENOMEM, "device \"%s\"", d->path);
   char *slash = strrchr(parent, '/');
   const char *base = slash + 1;
   *slash = '\0';
-  cleanup_close int dirfd = path_mkdir_in_root(rootfd, parent[0] != '\0' ? parent : "/", 0755, err);
+  cleanup_close int dirfd = path_mkdir_in_root(rootfd, parent[0] != '\0' ? parent : "/", err);
   if (dirfd < 0)
     return berth_error_wrap(err, "device \"%s\"", d->path);
   /* O_PATH dirfd cannot be used with mknodat: reopen it as a directory. */
@@ -100,7 +102,7 @@ int devices_create_symlinks(int rootfd, berth_error **err) {
       {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
       {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},      {"pts/ptmx", "ptmx"},
   };
-  cleanup_close int devfd = path_mkdir_in_root(rootfd, "/dev", 0755, err);
+  cleanup_close int devfd = path_mkdir_in_root(rootfd, "/dev", err);
   if (devfd < 0)
     return -1;
   char proc_path[64];

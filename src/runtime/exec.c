@@ -231,7 +231,7 @@ static int exec_child_run(struct exec_child *c, berth_error **err) {
   if (env == NULL)
     return -1;
   int notify_fd = -1;
-  if (process_drop_privileges(p, c->seccomp, true, &notify_fd, err) < 0)
+  if (process_drop_privileges(p, c->seccomp, &notify_fd, err) < 0)
     return -1;
   if (notify_fd >= 0)
     close(notify_fd); /* the container's listener serves init's filter, not this one */

@@ -128,7 +128,7 @@ static int make_cwd(const char *cwd, berth_error **err) {
   if (errno != ENOENT)
     return berth_fail(err, errno, "cwd \"%s\"", cwd);
   cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  cleanup_close int fd = path_mkdir_in_root(root, cwd, 0755, err);
+  cleanup_close int fd = path_mkdir_in_root(root, cwd, err);
   return fd < 0 ? berth_error_wrap(err, "cwd") : 0;
 }
 
@@ -190,13 +190,11 @@ static int init_run(struct init_args *a, berth_error **err) {
   cleanup_free char *exe = process_find_executable(p, err);
   if (exe == NULL)
     return -1;
-  /* We never write "deny" to setgroups, so additionalGids can always be set. */
-  bool setgroups_allowed = true;
   char **env = process_build_env(p, err);
   if (env == NULL)
     return -1;
   int notify_fd = -1;
-  if (process_drop_privileges(p, l->seccomp, setgroups_allowed, &notify_fd, err) < 0)
+  if (process_drop_privileges(p, l->seccomp, &notify_fd, err) < 0)
     return -1;
   if (notify_fd >= 0) {
     int r = sync_send(a->sync_fd, SYNC_SECCOMP_FD, 0, NULL, notify_fd, err);

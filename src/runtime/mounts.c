@@ -164,7 +164,7 @@ static int mount_cgroup_v1_tree(int rootfd, const struct spec_mount *m, const ch
     }
     char sub[4200];
     snprintf(sub, sizeof(sub), "%s/%s", m->destination, name);
-    cleanup_close int subfd = path_mkdir_in_root(rootfd, sub, 0755, err);
+    cleanup_close int subfd = path_mkdir_in_root(rootfd, sub, err);
     if (subfd < 0)
       return -1;
     char subpath[64];

@@ -129,14 +129,15 @@ char *process_find_executable(const struct spec_process *p, berth_error **err) {
   return NULL;
 }
 
-int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp, bool setgroups_allowed,
+int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp,
                             int *notify_fd, berth_error **err) {
   *notify_fd = -1;
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
    * the capabilities are still there. */
   if (seccomp != NULL && !p->no_new_privileges && seccomp_install(seccomp, notify_fd, err) < 0)
     return -1;
-  if (setgroups_allowed && setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0)
+  /* The runtime never writes "deny" to a user namespace's setgroups file. */
+  if (setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0)
     return berth_fail(err, errno, "setgroups to the %zu additionalGids", p->user.n_additional_gids);
   if (caps_keep_on_setuid(true, err) < 0)
     return -1;

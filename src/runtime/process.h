@@ -20,7 +20,7 @@ int process_set_scheduler(const struct spec_process *p, berth_error **err);
 char *process_find_executable(const struct spec_process *p, berth_error **err);
 /* Groups, gid, uid, capabilities, no_new_privs and seccomp, in the order
  * that keeps each step permitted.  *notify_fd gets a seccomp listener fd or -1. */
-int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp, bool setgroups_allowed,
+int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp,
                             int *notify_fd, berth_error **err);
 /* chdir to cwd resolved inside "/" with no magic links. */
 int process_chdir(const char *cwd, berth_error **err);

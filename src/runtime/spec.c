@@ -57,10 +57,37 @@ const char *spec_hook_kind_name(enum spec_hook_kind kind) {
 
 /* ---- process ---------------------------------------------------------- */
 
-static const struct {
+/* A name in config.json and the number the kernel wants for it. */
+struct name_value {
   const char *name;
-  int resource;
-} rlimit_names[] = {
+  int value;
+};
+
+/* The value of name in table, or -1. */
+static int name_lookup(const struct name_value *table, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcmp(name, table[i].name) == 0)
+      return table[i].value;
+  return -1;
+}
+
+/* ORs the values of the names in the string array obj[key] into *flags. */
+static int parse_flag_names(const struct json_ctx *ctx, struct json_object *obj, const char *key,
+                            const struct name_value *table, size_t n_table, uint64_t *flags, berth_error **err) {
+  cleanup_strv char **names = NULL;
+  size_t n = 0;
+  if (json_get_strv(ctx, obj, key, &names, &n, err) < 0)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    int v = name_lookup(table, n_table, names[i]);
+    if (v < 0)
+      return json_fail_err(err, ctx, key, "unknown flag \"%s\"", names[i]);
+    *flags |= (uint64_t)v;
+  }
+  return 0;
+}
+
+static const struct name_value rlimit_names[] = {
     {"RLIMIT_AS", RLIMIT_AS},           {"RLIMIT_CORE", RLIMIT_CORE},
     {"RLIMIT_CPU", RLIMIT_CPU},         {"RLIMIT_DATA", RLIMIT_DATA},
     {"RLIMIT_FSIZE", RLIMIT_FSIZE},     {"RLIMIT_LOCKS", RLIMIT_LOCKS},
@@ -90,10 +117,7 @@ static int parse_rlimits(const struct json_ctx *ctx, struct json_object *proc, s
     struct spec_rlimit *rl = &p->rlimits[p->n_rlimits++];
     if (get_required_string(&c, item, "type", &rl->type, err) < 0)
       return -1;
-    rl->resource = -1;
-    for (size_t k = 0; k < ARRAY_SIZE(rlimit_names); k++)
-      if (strcmp(rl->type, rlimit_names[k].name) == 0)
-        rl->resource = rlimit_names[k].resource;
+    rl->resource = name_lookup(rlimit_names, ARRAY_SIZE(rlimit_names), rl->type);
     if (rl->resource < 0)
       return json_fail_err(err, &c, "type", "unknown rlimit \"%s\"", rl->type);
     if (json_get_uint64(&c, item, "soft", &rl->soft, err) < 0 || json_get_uint64(&c, item, "hard", &rl->hard, err) < 0)
@@ -229,10 +253,7 @@ int spec_parse_cpu_list(const char *text, cpu_set_t *set) {
 
 static int parse_scheduler(const struct json_ctx *ctx, struct json_object *proc, struct spec_process *p,
                            berth_error **err) {
-  static const struct {
-    const char *name;
-    int value;
-  } policies[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},  {"SCHED_RR", 2},      {"SCHED_BATCH", 3},
+  static const struct name_value policies[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},  {"SCHED_RR", 2},      {"SCHED_BATCH", 3},
                   {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6}},
     flags[] = {{"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
                {"SCHED_FLAG_DL_OVERRUN", 0x04},    {"SCHED_FLAG_KEEP_POLICY", 0x08},
@@ -249,10 +270,7 @@ static int parse_scheduler(const struct json_ctx *ctx, struct json_object *proc,
     return -1;
   if (policy == NULL)
     return json_fail_err(err, &c, "policy", "is required");
-  p->sched_policy = -1;
-  for (size_t i = 0; i < ARRAY_SIZE(policies); i++)
-    if (strcmp(policy, policies[i].name) == 0)
-      p->sched_policy = policies[i].value;
+  p->sched_policy = name_lookup(policies, ARRAY_SIZE(policies), policy);
   if (p->sched_policy < 0)
     return json_fail_err(err, &c, "policy", "unknown policy \"%s\"", policy);
   int64_t nice = 0, prio = 0;
@@ -267,18 +285,8 @@ static int parse_scheduler(const struct json_ctx *ctx, struct json_object *proc,
     return json_fail_err(err, &c, "priority", "%lld is out of range (0 to 99)", (long long)prio);
   p->sched_nice = (int)nice;
   p->sched_priority = (int)prio;
-  cleanup_strv char **names = NULL;
-  size_t n = 0;
-  if (json_get_strv(&c, sched, "flags", &names, &n, err) < 0)
+  if (parse_flag_names(&c, sched, "flags", flags, ARRAY_SIZE(flags), &p->sched_flags, err) < 0)
     return -1;
-  for (size_t i = 0; i < n; i++) {
-    size_t k = 0;
-    while (k < ARRAY_SIZE(flags) && strcmp(names[i], flags[k].name) != 0)
-      k++;
-    if (k == ARRAY_SIZE(flags))
-      return json_fail_err(err, &c, "flags", "unknown flag \"%s\"", names[i]);
-    p->sched_flags |= (uint64_t)flags[k].value;
-  }
   p->has_scheduler = true;
   return 0;
 }
@@ -693,10 +701,7 @@ static int check_sysctl_namespace(const struct json_ctx *ctx, const struct spec_
 
 static int parse_memory_policy(const struct json_ctx *ctx, struct json_object *lnx, struct spec_linux *l,
                                berth_error **err) {
-  static const struct {
-    const char *name;
-    int value;
-  } modes[] = {{"MPOL_DEFAULT", 0},        {"MPOL_PREFERRED", 1}, {"MPOL_BIND", 2},
+  static const struct name_value modes[] = {{"MPOL_DEFAULT", 0},        {"MPOL_PREFERRED", 1}, {"MPOL_BIND", 2},
                {"MPOL_INTERLEAVE", 3},     {"MPOL_LOCAL", 4},     {"MPOL_PREFERRED_MANY", 5},
                {"MPOL_WEIGHTED_INTERLEAVE", 6}},
     flags[] = {{"MPOL_F_NUMA_BALANCING", 1 << 13}, {"MPOL_F_RELATIVE_NODES", 1 << 14}, {"MPOL_F_STATIC_NODES", 1 << 15}};
@@ -711,10 +716,7 @@ static int parse_memory_policy(const struct json_ctx *ctx, struct json_object *l
     return -1;
   if (mode == NULL)
     return json_fail_err(err, &c, "mode", "is required");
-  l->mpol_mode = -1;
-  for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
-    if (strcmp(mode, modes[i].name) == 0)
-      l->mpol_mode = modes[i].value;
+  l->mpol_mode = name_lookup(modes, ARRAY_SIZE(modes), mode);
   if (l->mpol_mode < 0)
     return json_fail_err(err, &c, "mode", "unknown mode \"%s\"", mode);
   if (nodes != NULL && nodes[0] != '\0') {
@@ -726,18 +728,10 @@ static int parse_memory_policy(const struct json_ctx *ctx, struct json_object *l
         l->mpol_nodes[n / (8 * sizeof(unsigned long))] |= 1UL << (n % (8 * sizeof(unsigned long)));
     l->mpol_has_nodes = true;
   }
-  cleanup_strv char **names = NULL;
-  size_t n = 0;
-  if (json_get_strv(&c, mp, "flags", &names, &n, err) < 0)
+  uint64_t mode_flags = 0;
+  if (parse_flag_names(&c, mp, "flags", flags, ARRAY_SIZE(flags), &mode_flags, err) < 0)
     return -1;
-  for (size_t i = 0; i < n; i++) {
-    size_t k = 0;
-    while (k < ARRAY_SIZE(flags) && strcmp(names[i], flags[k].name) != 0)
-      k++;
-    if (k == ARRAY_SIZE(flags))
-      return json_fail_err(err, &c, "flags", "unknown flag \"%s\"", names[i]);
-    l->mpol_mode |= flags[k].value;
-  }
+  l->mpol_mode |= (int)mode_flags;
   l->has_memory_policy = true;
   return 0;
 }

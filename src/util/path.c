@@ -217,8 +217,7 @@ int path_create_in_root(int rootfd, const char *path, bool directory, berth_erro
   return fd;
 }
 
-int path_mkdir_in_root(int rootfd, const char *path, mode_t mode, berth_error **err) {
-  (void)mode;
+int path_mkdir_in_root(int rootfd, const char *path, berth_error **err) {
   int links = 0;
   int fd = create_in_root(rootfd, path, true, 0, &links);
   if (fd < 0)

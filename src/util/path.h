@@ -12,8 +12,8 @@
 
 /* Opens path under rootfd (flags as for openat, O_CLOEXEC is added). */
 int path_open_in_root(int rootfd, const char *path, int flags, berth_error **err);
-/* mkdir -p under rootfd; returns an O_PATH fd of the directory. */
-int path_mkdir_in_root(int rootfd, const char *path, mode_t mode, berth_error **err);
+/* mkdir -p under rootfd (new directories 0755); returns an O_PATH fd of the directory. */
+int path_mkdir_in_root(int rootfd, const char *path, berth_error **err);
 /* Makes sure path exists under rootfd, creating parents and an empty file
  * (or directory when directory is true) when it is missing; returns an
  * O_PATH fd of it.  An existing entry of the other kind is kept. */

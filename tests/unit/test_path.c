@@ -403,7 +403,7 @@ static void test_no_fd_leak(void) {
 #define EXPECT_MKDIRS(path, expect)                                                           \
   do {                                                                                        \
     berth_error *_err = NULL;                                                                 \
-    int _fd = path_mkdir_in_root(rootfd, (path), 0755, &_err);                                \
+    int _fd = path_mkdir_in_root(rootfd, (path), &_err);                                \
     if (_fd < 0)                                                                              \
       printf("#   %s: mkdir \"%s\" failed: %s\n", mode_name, (path), _err ? _err->msg : "?"); \
     EXPECT(_fd >= 0);                                                                         \
@@ -482,7 +482,7 @@ static void test_create_existing(void) {
   EXPECT_MKDIRS("chain1", "a/b");
   /* mkdir on a file is an error. */
   berth_error *err = NULL;
-  int fd = path_mkdir_in_root(rootfd, "a/b/c/file", 0755, &err);
+  int fd = path_mkdir_in_root(rootfd, "a/b/c/file", &err);
   EXPECT(fd == -1);
   EXPECT(err != NULL);
   if (err != NULL) {
@@ -522,11 +522,11 @@ static void test_create_errors(void) {
                       "create \"loop1/x\" in the rootfs: Too many levels of symbolic links");
   EXPECT_CREATE_FAILS(path_create_in_root(rootfd, "loop1", true, &_err), ELOOP,
                       "create \"loop1\" in the rootfs: Too many levels of symbolic links");
-  EXPECT_CREATE_FAILS(path_mkdir_in_root(rootfd, "self/x/y", 0755, &_err), ELOOP,
+  EXPECT_CREATE_FAILS(path_mkdir_in_root(rootfd, "self/x/y", &_err), ELOOP,
                       "mkdir \"self/x/y\" in the rootfs: Too many levels of symbolic links");
   EXPECT_CREATE_FAILS(path_create_in_root(rootfd, "a/b/c/file/x", false, &_err), ENOTDIR,
                       "create \"a/b/c/file/x\" in the rootfs: Not a directory");
-  EXPECT_CREATE_FAILS(path_mkdir_in_root(rootfd, "fileln/d", 0755, &_err), ENOTDIR,
+  EXPECT_CREATE_FAILS(path_mkdir_in_root(rootfd, "fileln/d", &_err), ENOTDIR,
                       "mkdir \"fileln/d\" in the rootfs: Not a directory");
   EXPECT(!rel_is("loop1/x", S_IFREG));
 }
@@ -556,7 +556,7 @@ static void test_create_dangling_stays_inside(void) {
   }
   berth_error_free(err);
   err = NULL;
-  fd = path_mkdir_in_root(rootfd, "dangling/sub", 0755, &err);
+  fd = path_mkdir_in_root(rootfd, "dangling/sub", &err);
   if (fd >= 0) {
     EXPECT(fd_inside_root(fd));
     close(fd);
