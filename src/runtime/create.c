@@ -24,6 +24,7 @@
 #include "runtime/namespaces.h"
 #include "runtime/seccomp.h"
 #include "runtime/spec.h"
+#include "runtime/start_stub.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -46,6 +47,7 @@ struct creation {
   bool init_enters_cgroup;
   int sync_fd;
   int fifo_fd;
+  bool start_stub; /* init ends as the start stub: wait for its exec */
 };
 
 static void creation_undo(struct creation *c) {
@@ -182,7 +184,7 @@ static int handshake(struct creation *c, struct create_options *opts, const char
         return -1;
       break;
     case SYNC_CREATED:
-      return 0;
+      return c->start_stub ? sync_wait_closed(c->sync_fd, err) : 0;
     default:
       return berth_fail(err, 0, "unexpected message %u from the container process", msg.type);
     }
@@ -227,7 +229,23 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   int pair[2];
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
     return berth_fail(err, errno, "socketpair");
+  /* CVE-2019-5736: no process of the container may reach the writable host
+   * binary through /proc/<pid>/exe.  Init either ends as the start stub
+   * (start_stub.h), or, when the stub cannot be used, re-executes itself
+   * through a read-only mount of the binary (exe_guard.h), with the config
+   * in a memfd. */
   bool guard = exe_guard_needed();
+  cleanup_close int stub_fd = -1;
+  if (guard && start_stub_usable(c->spec)) {
+    berth_error *stub_err = NULL;
+    stub_fd = start_stub_open(&stub_err);
+    if (stub_fd < 0) {
+      berth_debug("%s: re-executing through a read-only mount instead", stub_err->msg);
+      berth_error_free(stub_err);
+    }
+    guard = stub_fd < 0;
+    c->start_stub = stub_fd >= 0;
+  }
   /* A process that clone put in a new user namespace would lose its
    * capabilities at the guard's exec (it is not yet root there): such an
    * init makes its user namespace itself, after the exec. */
@@ -249,9 +267,8 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
       .no_pivot = opts->no_pivot,
       .no_new_keyring = opts->no_new_keyring,
       .preserve_fds = opts->preserve_fds,
+      .start_stub_fd = stub_fd,
   };
-  /* For the CVE-2019-5736 guard init re-executes itself through a read-only
-   * mount of our binary; the config crosses that exec in a memfd. */
   cleanup_close int config_fd = -1;
   cleanup_close int exe_fd = -1;
   cleanup_free char *cgroup_text = NULL;

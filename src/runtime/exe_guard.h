@@ -6,7 +6,8 @@
  * mount of its own binary (open_tree + mount_setattr + execveat): from then
  * on /proc/<pid>/exe of every process it forks leads to a read-only mount,
  * so writes fail with EROFS.  Nothing is copied and no mount is visible in
- * any namespace. */
+ * any namespace.  `create` prefers the cheaper start stub (start_stub.h) and
+ * comes here only when it cannot be used; `exec` always does. */
 #ifndef BERTH_RUNTIME_EXE_GUARD_H
 #define BERTH_RUNTIME_EXE_GUARD_H
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "runtime/mounts.h"
 #include "runtime/namespaces.h"
 #include "runtime/process.h"
+#include "runtime/start_stub.h"
 #include "runtime/state.h"
 #include "runtime/sync.h"
 #include "runtime/terminal.h"
@@ -138,6 +140,10 @@ static int init_run(struct init_args *a, berth_error **err) {
   const struct spec_linux *l = &spec->lnx;
   struct sync_msg msg;
 
+  /* Until it becomes the start stub, init is a copy of the runtime: keep its
+   * /proc/<pid> files (exe, mem) from anyone without CAP_SYS_PTRACE. */
+  if (a->start_stub_fd >= 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    return berth_fail(err, errno, "make the container process non-dumpable");
   if (a->unshare_net && unshare(CLONE_NEWNET) < 0)
     return berth_fail(err, errno, "create network namespace");
   if (sync_expect(a->sync_fd, SYNC_GO, &msg, NULL, err) < 0)
@@ -208,6 +214,13 @@ static int init_run(struct init_args *a, berth_error **err) {
     umask(p->user.umask);
   else
     umask(022);
+  if (a->start_stub_fd >= 0) {
+    /* The runtime waits for sync_fd to close at this exec. */
+    if (process_close_fds_on_exec(3 + a->preserve_fds, err) < 0 ||
+        sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, -1, err) < 0)
+      return -1;
+    return start_stub_exec(a->start_stub_fd, a->fifo_fd, exe, p->args, env, err);
+  }
   if (sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, -1, err) < 0)
     return -1;
   close(a->sync_fd);

@@ -22,6 +22,7 @@ struct init_args {
   bool no_pivot;
   bool no_new_keyring;
   int preserve_fds;
+  int start_stub_fd; /* >= 0: become the start stub at the end (start_stub.h) */
 };
 
 /* Never returns: execs the container's program or exits non-zero after

@@ -91,6 +91,7 @@ _Noreturn void init_main_from_argv(int argc, char **argv) {
       .no_pivot = flags & FLAG_NO_PIVOT,
       .no_new_keyring = flags & FLAG_NO_NEW_KEYRING,
       .preserve_fds = preserve,
+      .start_stub_fd = -1,
   };
   init_main(&a);
 }

@@ -493,6 +493,26 @@ int seccomp_validate(const struct spec_seccomp *seccomp, berth_error **err) {
   return 0;
 }
 
+static bool action_lets_through(enum spec_seccomp_action a) {
+  return a == SECCOMP_ACTION_ALLOW || a == SECCOMP_ACTION_LOG;
+}
+
+bool seccomp_lets_through(const struct spec_seccomp *seccomp, const char *syscall_name) {
+  bool named = false;
+  for (size_t i = 0; i < seccomp->n_syscalls; i++) {
+    const struct spec_seccomp_syscall *sc = &seccomp->syscalls[i];
+    for (size_t k = 0; k < sc->n_names; k++) {
+      if (strcmp(sc->names[k], syscall_name) != 0)
+        continue;
+      named = true;
+      /* A rule with argument conditions may not match: the default decides. */
+      if (!action_lets_through(sc->action) || (sc->n_args > 0 && !action_lets_through(seccomp->default_action)))
+        return false;
+    }
+  }
+  return named || action_lets_through(seccomp->default_action);
+}
+
 /* sendmsg(2) on a stream socket may take part of the buffer; the fd travels
  * with the first byte, the rest follows with plain sends. */
 static int send_rest(int sock, const char *data, size_t len) {

@@ -25,6 +25,10 @@ int seccomp_send_to_listener(const char *listener_path, int notify_fd, const cha
  * building; syscall names unknown to this kernel are skipped, as runc does. */
 int seccomp_validate(const struct spec_seccomp *seccomp, berth_error **err);
 
+/* Whether the profile surely lets a call of syscall_name through (allowed or
+ * logged, whatever its arguments); false when in doubt. */
+bool seccomp_lets_through(const struct spec_seccomp *seccomp, const char *syscall_name);
+
 /* Names known, for `features`: NULL-terminated static arrays. */
 extern const char *const seccomp_action_names[];
 extern const char *const seccomp_arch_names[];

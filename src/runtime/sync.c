@@ -107,6 +107,22 @@ int sync_expect(int sock, enum sync_type type, struct sync_msg *msg, int *fd, be
   return 0;
 }
 
+int sync_wait_closed(int sock, berth_error **err) {
+  struct sync_msg msg = {0};
+  ssize_t n;
+  do
+    n = recv(sock, &msg, sizeof(msg), 0);
+  while (n < 0 && errno == EINTR);
+  if (n == 0)
+    return 0;
+  if (n < 0)
+    return berth_fail(err, errno, "receive from the container process");
+  msg.text[sizeof(msg.text) - 1] = '\0';
+  if ((size_t)n > offsetof(struct sync_msg, text) && msg.type == SYNC_ERROR)
+    return berth_fail(err, 0, "%s", msg.text);
+  return berth_fail(err, 0, "container process sent \"%s\" after \"created\"", sync_name(msg.type));
+}
+
 void sync_send_error(int sock, const berth_error *err) {
   sync_send(sock, SYNC_ERROR, err != NULL ? err->errnum : 0, err != NULL ? err->msg : "unknown error", -1, NULL);
 }

@@ -34,6 +34,9 @@ int sync_send(int sock, enum sync_type type, int32_t value, const char *text, in
 int sync_recv(int sock, struct sync_msg *msg, int *fd, berth_error **err);
 /* Receives and checks the type; SYNC_ERROR becomes *err with the child's text. */
 int sync_expect(int sock, enum sync_type type, struct sync_msg *msg, int *fd, berth_error **err);
+/* Waits for the child to close its end (its exec); a message instead, its
+ * error or anything else, fails. */
+int sync_wait_closed(int sock, berth_error **err);
 /* From the child: sends the error (best effort). */
 void sync_send_error(int sock, const berth_error *err);
 

@@ -58,9 +58,12 @@ all_cgroup_dirs() {
 @test "cgroups: the OOM kill is recorded in the container's memory cgroup" {
 	update_config '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
 	set_args helper alloc 256
-	start_ctr
+	create_ctr
 	local d
+	# read while the process exists: it dies within milliseconds of start
 	d="$(cg memory)"
+	[[ "$d" == */"$CTR_ID" ]] || fail "memory cgroup of the container: \"$d\""
+	runtime start "$CTR_ID"
 	wait_for_status "$CTR_ID" stopped
 	# the kernel counts the kill just after sending SIGKILL: allow it a moment
 	retry 40 0.05 grep -qx "oom_kill [1-9][0-9]*" "$d/memory.oom_control" || fail "no OOM kill recorded: $(cat "$d/memory.oom_control")"

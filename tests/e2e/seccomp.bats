@@ -97,6 +97,15 @@ seccomp_rules() {
 	assert_eq "$output" $'ok /\nENOSYS\nENOSYS'
 }
 
+@test "seccomp: a profile that denies execveat still runs the container's program" {
+	# The start stub is entered with execveat after the filter is loaded: with
+	# execveat denied the runtime must take its other path, not fail.
+	seccomp_rules '[{"names": ["execveat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]'
+	set_args sh -c 'readlink /proc/self/exe; grep ^Seccomp: /proc/self/status'
+	run -0 run_ctr
+	assert_eq "$output" $'/bin/busybox\nSeccomp:\t2'
+}
+
 @test "seccomp: filter flags are accepted and the filter still works" {
 	is_runc && skip "runc 1.1: seccomp flags are not yet supported"
 	seccomp_rules '[{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]'

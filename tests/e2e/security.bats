@@ -203,6 +203,41 @@ assert_hostside_untouched() {
 	! grep -q BERTH-E2E-EXE-OVERWRITE "$copy" || fail "marker found in the binary"
 }
 
+@test "security: a created container's pid 1 is the sealed start stub, not the runtime (CVE-2019-5736)" {
+	berth_only "the start stub"
+	local rtdir="$BATS_TEST_TMPDIR/rt" copy before pid
+	mkdir "$rtdir"
+	copy="$rtdir/$(basename "$RUNTIME")"
+	cp "$RUNTIME" "$copy"
+	before="$(sha256sum <"$copy")"
+	RUNTIME="$copy"
+	set_args true
+	create_ctr
+	pid="$(ctr_pid)"
+	# from the host: the exe of the waiting init is the stub's memfd
+	assert_eq "$(readlink "/proc/$pid/exe")" "/memfd:berth-start (deleted)"
+	# sealed against writes, so even once it stops running (no more
+	# ETXTBSY) a handle on it cannot change it
+	run -0 python3 -c 'import fcntl, sys; fd = open(sys.argv[1], "rb"); print(fcntl.fcntl(fd, fcntl.F_GET_SEALS) & fcntl.F_SEAL_WRITE != 0)' "/proc/$pid/exe"
+	assert_eq "$output" True
+	# from inside (an exec'd process, the only way in before start): writes
+	# to pid 1's exe are refused
+	run runtime exec "$CTR_ID" helper exe-overwrite 1
+	[[ "$output" == "result 1 ETXTBSY" || "$output" == "result 1 EPERM" ]] || fail "write to pid 1's exe: $output"
+	runtime start "$CTR_ID"
+	wait_for_status "$CTR_ID" stopped
+	assert_eq "$(sha256sum <"$copy")" "$before" "runtime binary changed"
+}
+
+@test "security: an entrypoint that runs /proc/self/exe gets the stub, which refuses" {
+	berth_only "the start stub"
+	printf '#!/proc/self/exe\n' >"$BUNDLE/rootfs/bin/evil"
+	chmod 755 "$BUNDLE/rootfs/bin/evil"
+	set_args /bin/evil
+	run -127 run_ctr
+	assert_eq "$output" "berth-runtime: the start stub is internal to berth-runtime"
+}
+
 @test "security: masked paths cannot be read" {
 	set_args sh -c 'for f in /proc/keys /proc/timer_list /proc/sched_debug; do [ -e $f ] && echo "$f $(wc -c <$f)"; done; echo "firmware $(ls -A /sys/firmware | wc -l)"'
 	run -0 run_ctr

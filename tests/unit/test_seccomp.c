@@ -137,6 +137,37 @@ static void test_rule_like_default_skipped(void) {
   EXPECT(export_size(&sc) > 0);
 }
 
+/* Whether the runtime may count on a syscall after the filter is loaded
+ * (the start stub's execveat). */
+static void test_lets_through(void) {
+  struct spec_seccomp none = allow_all(NULL, 0);
+  EXPECT(seccomp_lets_through(&none, "execveat"));
+  none.default_action = SECCOMP_ACTION_LOG;
+  EXPECT(seccomp_lets_through(&none, "execveat"));
+
+  struct spec_seccomp_syscall denied[] = {rule_errno(NAMES("execve", "execveat"), 1)};
+  struct spec_seccomp sc = allow_all(denied, 1);
+  EXPECT(!seccomp_lets_through(&sc, "execveat"));
+  EXPECT(seccomp_lets_through(&sc, "read"));
+
+  struct spec_seccomp_syscall allowed[] = {rule(NAMES("read", "execveat"), SECCOMP_ACTION_ALLOW)};
+  struct spec_seccomp allow_list = {.default_action = SECCOMP_ACTION_ERRNO, .syscalls = allowed, .n_syscalls = 1};
+  EXPECT(seccomp_lets_through(&allow_list, "execveat"));
+  EXPECT(!seccomp_lets_through(&allow_list, "write"));
+
+  /* allowed only for some arguments: the rest fall to a denying default */
+  struct spec_seccomp_arg arg = {.index = 4, .value = 0, .op = SECCOMP_OP_EQ};
+  allowed[0].args = &arg;
+  allowed[0].n_args = 1;
+  EXPECT(!seccomp_lets_through(&allow_list, "execveat"));
+
+  /* allowed by one rule, sent to a listener by another */
+  struct spec_seccomp_syscall mixed[] = {rule(NAMES("execveat"), SECCOMP_ACTION_ALLOW),
+                                         rule(NAMES("execveat"), SECCOMP_ACTION_NOTIFY)};
+  struct spec_seccomp sc2 = allow_all(mixed, 2);
+  EXPECT(!seccomp_lets_through(&sc2, "execveat"));
+}
+
 static void test_errors(void) {
   struct spec_seccomp_syscall calls[] = {rule_errno(NAMES("getcwd"), 1)};
   struct spec_seccomp sc = allow_all(calls, 1);
@@ -445,6 +476,7 @@ int main(void) {
   RUN(test_export_bpf);
   RUN(test_unknown_syscall_skipped);
   RUN(test_rule_like_default_skipped);
+  RUN(test_lets_through);
   RUN(test_errors);
   RUN(test_send_to_listener_errors);
   RUN(test_enforce);
