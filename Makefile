@@ -4,9 +4,10 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 PREFIX ?= /usr/local
 
-BUILD_DEPS = meson ninja-build pkg-config gcc libjson-c-dev libseccomp-dev
+BUILD_DEPS = meson ninja-build pkg-config gcc python3 libjson-c-dev libseccomp-dev libssl-dev libarchive-dev \
+	libcurl4-openssl-dev libsqlite3-dev libzstd-dev zlib1g-dev
 RUN_DEPS = busybox-static jq
-TEST_DEPS = bats jq iproute2 runc crun podman containerd umoci skopeo hyperfine util-linux
+TEST_DEPS = bats jq iproute2 runc crun podman containerd umoci skopeo hyperfine util-linux docker-registry
 
 .PHONY: all deps test-deps demo check bench install clean
 
@@ -34,9 +35,12 @@ check: test-deps all $(BUILD_ASAN)/build.ninja
 
 bench: test-deps all
 	bench/run $(BUILD)/berth-runtime
+	bench/unpack
+	bench/images $(BUILD)/src/cmd/berth/berth
 
 install: all
 	install -D -m 0755 $(BUILD)/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime
+	install -D -m 0755 $(BUILD)/src/cmd/berth/berth $(DESTDIR)$(PREFIX)/bin/berth
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -15,7 +15,7 @@ static const struct {
   const char *name;
   command_fn *fn;
   /* re-executes itself through the CVE-2019-5736 guard first; create and
-   * run do it in the container's init instead (init_reexec.c) */
+   * run protect the container's init instead (start_stub.h, init_reexec.c) */
   bool makes_container_processes;
   const char *help;
 } commands[] = {

@@ -1,0 +1,104 @@
+/* berth rmi / image rm */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/berth/commands.h"
+#include "image/images.h"
+#include "image/reference.h"
+#include "util/cleanup.h"
+
+static const char usage_text[] = "rmi [OPTIONS] IMAGE [IMAGE...]";
+
+/* docker: a name removes that tag (and the image with its last tag); an ID
+ * removes the image, which needs -f when several tags point at it. */
+static int remove_one(struct store *s, const char *name, bool force, berth_error **err) {
+  char id[DIGEST_TEXT_MAX];
+  if (images_resolve(s, name, id, err) < 0)
+    return -1;
+  struct image_ref ref;
+  bool by_tag = false;
+  cleanup_free char *full = NULL;
+  if (strncmp(name, id + 7, strlen(name)) != 0 && strncmp(name, id, strlen(name)) != 0 &&
+      image_ref_parse(name, &ref, NULL) == 0) {
+    by_tag = ref.tag != NULL && ref.digest == NULL;
+    full = image_ref_string(&ref);
+    image_ref_free(&ref);
+  }
+  struct image_record r;
+  if (images_get(s, id, &r, err) < 0)
+    return -1;
+  int ret = -1;
+  if (by_tag && r.n_tags > 1) {
+    bool removed = false;
+    if (images_untag(s, full, &removed, err) == 0) {
+      printf("Untagged: %s\n", image_ref_familiar(full));
+      ret = 0;
+    }
+    goto out;
+  }
+  if (!by_tag && r.n_tags > 1 && !force) {
+    berth_fail(err, 0,
+               "conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
+               digest_hex(id));
+    goto out;
+  }
+  if (images_remove(s, id, err) < 0)
+    goto out;
+  for (size_t i = 0; i < r.n_tags; i++)
+    printf("Untagged: %s\n", image_ref_familiar(r.tags[i]));
+  for (size_t i = 0; i < r.n_repo_digests; i++)
+    printf("Untagged: %s\n", image_ref_familiar(r.repo_digests[i]));
+  printf("Deleted: %s\n", id);
+  ret = 0;
+out:
+  image_record_free(&r);
+  return ret;
+}
+
+int cmd_rmi(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
+  static const struct option options[] = {{"force", no_argument, NULL, 'f'},
+                                          {"no-prune", no_argument, NULL, 'n'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+  bool force = false;
+  int c;
+  while ((c = getopt_long(argc, argv, "fh", options, NULL)) != -1) {
+    switch (c) {
+    case 'f':
+      force = true;
+      break;
+    case 'n':
+      break;
+    case 'h':
+      printf("Usage:  berth %s\n\nRemove one or more images\n\nOptions:\n  -f, --force      Force removal of the image\n"
+             "      --no-prune   Do not delete untagged parents\n",
+             usage_text);
+      return 0;
+    default:
+      return cmd_usage_error("rmi", usage_text, err);
+    }
+  }
+  if (optind >= argc)
+    return cmd_usage_error("rmi", usage_text, err);
+  struct store *s = context_store(ctx, err);
+  if (s == NULL)
+    return -1;
+  int status = 0;
+  for (int i = optind; i < argc; i++) {
+    berth_error *one = NULL;
+    if (remove_one(s, argv[i], force, &one) < 0) {
+      /* docker goes on with the others and reports each failure */
+      fprintf(stderr, "Error response from daemon: %s\n", one->msg);
+      berth_error_free(one);
+      status = 1;
+    }
+  }
+  /* Files of what is gone, unless a pull or load is running: then the next
+   * rmi or prune collects them, rather than rmi waiting for it. */
+  int held = store_try_hold_exclusive(s, err);
+  if (held < 0 || (held > 0 && images_gc(s, NULL, err) < 0))
+    return -1;
+  return status;
+}

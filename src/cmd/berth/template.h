@@ -1,0 +1,14 @@
+/* The small part of Go templates people pass to docker's --format for
+ * inspect output: text with {{.Path.To.Field}} and {{json .Path}}. */
+#ifndef BERTH_CMD_BERTH_TEMPLATE_H
+#define BERTH_CMD_BERTH_TEMPLATE_H
+
+#include <json-c/json.h>
+#include <stdio.h>
+
+#include "util/error.h"
+
+/* Writes the template applied to obj, plus a newline. */
+int template_print(FILE *out, const char *tmpl, struct json_object *obj, berth_error **err);
+
+#endif

@@ -1,0 +1,27 @@
+/* The engine's SQLite database (<root>/berth.db, WAL): images, tags and
+ * layers now; containers, volumes and networks join it later.  Many berth
+ * processes use it at once: writers take BEGIN IMMEDIATE and wait on the
+ * busy timeout instead of failing. */
+#ifndef BERTH_IMAGE_DB_H
+#define BERTH_IMAGE_DB_H
+
+#include <sqlite3.h>
+
+#include "util/error.h"
+
+/* Opens (creating when missing) the database and its schema. */
+sqlite3 *db_open(const char *path, berth_error **err);
+void db_close(sqlite3 *db);
+
+int db_begin(sqlite3 *db, berth_error **err);
+int db_commit(sqlite3 *db, berth_error **err);
+void db_rollback(sqlite3 *db);
+
+/* Prepares sql; NULL with *err naming the statement's purpose. */
+sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, berth_error **err);
+/* Runs a statement with text parameters (NULL-terminated list), no rows. */
+int db_exec_text(sqlite3 *db, berth_error **err, const char *sql, ...);
+/* The error for the last failed call on db. */
+int db_fail(sqlite3 *db, berth_error **err, const char *what);
+
+#endif
