@@ -341,6 +341,31 @@ static int release_init(struct creation *c, berth_error **err) {
   return 0;
 }
 
+/* state.json (and the pid file) for the created container. */
+static int save_state(struct creation *c, const struct create_options *opts, const char *annotations,
+                      berth_error **err) {
+  const struct spec *spec = c->spec;
+  struct container_state state = {
+      .id = (char *)opts->id,
+      .pid = c->pid,
+      .start_time = state_process_start_time(c->pid),
+      .bundle = spec->bundle,
+      .rootfs = spec->root.path,
+      .created = now_rfc3339(),
+      .cgroup = cgroup_serialize(c->cg, err),
+      .annotations_json = (char *)annotations,
+  };
+  for (int kind = 0; kind < HOOK_KIND_COUNT; kind++)
+    if (spec->hooks.count[kind] > 0)
+      state.hook_kinds |= 1u << kind;
+  int saved = state.cgroup != NULL ? state_write(c->dirfd, &state, err) : -1;
+  free(state.created);
+  free(state.cgroup);
+  if (saved < 0 || (opts->pid_file != NULL && write_pid_file(opts->pid_file, c->pid, err) < 0))
+    return -1;
+  return 0;
+}
+
 int container_create(const struct runtime_context *ctx, struct create_options *opts, berth_error **err) {
   opts->console_master = -1;
   if (state_check_id(opts->id, err) < 0)
@@ -398,26 +423,13 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
       cgroup_create(c.cg, spec->lnx.has_resources ? &spec->lnx.resources : NULL, err) < 0)
     goto undo;
   c.cgroup_made = true;
-  if (release_init(&c, err) < 0 || handshake(&c, opts, annotations, err) < 0)
+  if (release_init(&c, err) < 0)
     goto undo;
-
-  struct container_state state = {
-      .id = (char *)opts->id,
-      .pid = c.pid,
-      .start_time = state_process_start_time(c.pid),
-      .bundle = spec->bundle,
-      .rootfs = spec->root.path,
-      .created = now_rfc3339(),
-      .cgroup = cgroup_serialize(c.cg, err),
-      .annotations_json = annotations,
-  };
-  for (int kind = 0; kind < HOOK_KIND_COUNT; kind++)
-    if (spec->hooks.count[kind] > 0)
-      state.hook_kinds |= 1u << kind;
-  int saved = state.cgroup != NULL ? state_write(c.dirfd, &state, err) : -1;
-  free(state.created);
-  free(state.cgroup);
-  if (saved < 0 || (opts->pid_file != NULL && write_pid_file(opts->pid_file, c.pid, err) < 0))
+  /* init is busy with its mounts now: write the state meanwhile, unless an
+   * intermediate has yet to report init's pid. */
+  bool saved_early = c.intermediate == 0;
+  if ((saved_early && save_state(&c, opts, annotations, err) < 0) || handshake(&c, opts, annotations, err) < 0 ||
+      (!saved_early && save_state(&c, opts, annotations, err) < 0))
     goto undo;
   opts->pid = c.pid;
   ret = 0;
