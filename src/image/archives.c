@@ -55,6 +55,24 @@ static bool safe_member(const char *name) {
   return true;
 }
 
+/* pwrite of all of buf; a write that makes no progress is a full disk. */
+static int pwrite_all(int fd, const char *buf, size_t len, off_t offset) {
+  while (len > 0) {
+    ssize_t n = pwrite(fd, buf, len, offset);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      if (n == 0)
+        errno = ENOSPC;
+      return -1;
+    }
+    buf += n;
+    len -= (size_t)n;
+    offset += n;
+  }
+  return 0;
+}
+
 static int extract_member(struct archive *a, struct archive_entry *e, int rootfd, berth_error **err) {
   const char *name = archive_entry_pathname(e);
   while (name[0] == '.' && name[1] == '/')
@@ -96,7 +114,7 @@ static int extract_member(struct archive *a, struct archive_entry *e, int rootfd
   la_int64_t offset;
   int r;
   while ((r = archive_read_data_block(a, &buf, &size, &offset)) == ARCHIVE_OK)
-    if (pwrite(fd, buf, size, offset) != (ssize_t)size)
+    if (pwrite_all(fd, buf, size, offset) < 0)
       return berth_fail(err, errno, "archive member \"%s\": write", name);
   if (r != ARCHIVE_EOF)
     return berth_fail(err, 0, "archive member \"%s\": %s", name, archive_error_string(a));

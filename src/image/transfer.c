@@ -72,7 +72,7 @@ static int download(struct jobs *j, const struct blob_job *b, berth_error **err)
     report(j, b->index, TRANSFER_EXISTS, b->size, b->size);
   } else {
     struct progress_ctx p = {.j = j, .index = b->index};
-    ret = registry_fetch_blob(j->c, j->domain, j->repo, b->digest, fd, on_bytes, &p, err);
+    ret = registry_fetch_blob(j->c, j->domain, j->repo, b->digest, b->size, fd, on_bytes, &p, err);
     if (ret == 0)
       ret = store_blob_partial_commit(j->s, b->digest, fd, err);
     if (ret == 0)

@@ -53,7 +53,7 @@ static int hash_prefix(int fd, uint64_t size, struct digester *d, const char *ct
 }
 
 int registry_fetch_blob(struct registry_client *c, const char *domain, const char *repo, const char *digest,
-                        int fd, registry_progress_fn *progress, void *arg, berth_error **err) {
+                        uint64_t size, int fd, registry_progress_fn *progress, void *arg, berth_error **err) {
   cleanup_free char *ctx = blob_ctx("pull", domain, repo, digest, "from");
   if (ctx == NULL)
     return berth_fail(err, ENOMEM, "pull blob");
@@ -67,7 +67,8 @@ int registry_fetch_blob(struct registry_client *c, const char *domain, const cha
   if (d == NULL || asprintf(&path, "/v2/%s/blobs/%s", repo, digest) < 0 ||
       asprintf(&scope, "repository:%s:pull", repo) < 0)
     return berth_fail(err, ENOMEM, "%s", ctx);
-  struct reg_sink sink = {.fd = fd, .offset = (uint64_t)st.st_size, .digest = d, .progress = progress, .arg = arg};
+  struct reg_sink sink = {.fd = fd, .offset = (uint64_t)st.st_size, .digest = d, .progress = progress, .arg = arg,
+                          .limit = size};
   if (sink.offset > 0 && hash_prefix(fd, sink.offset, d, ctx, err) < 0)
     return -1;
 

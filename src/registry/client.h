@@ -69,9 +69,11 @@ typedef void registry_progress_fn(void *arg, uint64_t done, uint64_t total);
  * followed without the registry's credentials.  Returns 0 only when the
  * sha256 of the whole file equals digest; on a mismatch the file is
  * truncated to 0.  A transfer cut short leaves what arrived in the file, so
- * calling again resumes it. */
+ * calling again resumes it.  size (the descriptor's; 0 when unknown) bounds
+ * what is accepted: a registry that sends more is cut off at once, before
+ * it can fill the disk. */
 int registry_fetch_blob(struct registry_client *c, const char *domain, const char *repo, const char *digest,
-                        int fd, registry_progress_fn *progress, void *arg, berth_error **err);
+                        uint64_t size, int fd, registry_progress_fn *progress, void *arg, berth_error **err);
 
 /* HEAD of the blob: *exists true on 200, false on 404. */
 int registry_blob_exists(struct registry_client *c, const char *domain, const char *repo, const char *digest,

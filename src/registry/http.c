@@ -222,6 +222,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *data) {
   size_t len = size * nmemb;
   if (call->sink != NULL && status_ok(call->status)) {
     struct reg_sink *s = call->sink;
+    if (s->limit > 0 && s->offset + len > s->limit) {
+      callback_fail(x, EFBIG, "the registry sent more than the %" PRIu64 " bytes the manifest gives", s->limit);
+      return 0;
+    }
     for (size_t off = 0; off < len;) {
       ssize_t w = pwrite(s->fd, ptr + off, len - off, (off_t)(s->offset + off));
       if (w < 0 && errno == EINTR)

@@ -150,6 +150,7 @@ struct reg_sink {
   registry_progress_fn *progress;
   void *arg;
   uint64_t total;         /* whole blob size, 0 while unknown */
+  uint64_t limit;         /* the size the descriptor promised, 0 for none */
 };
 
 /* One logical request: the engine adds authentication, follows redirects

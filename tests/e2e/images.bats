@@ -297,3 +297,29 @@ PY
 	assert_eq "$(berth images -q)" ""
 	assert_eq "$(ls "$BROOT/layers" | wc -l)" 0
 }
+
+@test "load and import: a full disk fails with one line and leaves the store as it was" {
+	local small="$BATS_TEST_TMPDIR/small"
+	mkdir -p "$small"
+	mount -t tmpfs -o size=8m tmpfs "$small"
+	on_teardown "umount -l '$small'"
+	"$BERTH" --root "$small" image inspect busybox >/dev/null
+	local before
+	before="$(BROOT="$small" store_snapshot)"
+	# an image bigger than what is left: 12 MB of random bytes
+	mkdir -p "$BATS_TEST_TMPDIR/big"
+	head -c 12000000 /dev/urandom >"$BATS_TEST_TMPDIR/big/blob"
+	tar -C "$BATS_TEST_TMPDIR/big" -cf "$BATS_TEST_TMPDIR/big.tar" blob
+	berth import "$BATS_TEST_TMPDIR/big.tar" big:1 >/dev/null
+	berth save -o "$BATS_TEST_TMPDIR/big-image.tar" big:1
+	run -1 "$BERTH" --root "$small" load -i "$BATS_TEST_TMPDIR/big-image.tar"
+	assert_eq "${#lines[@]}" 1 "$output"
+	assert_contains "$output" "No space left on device"
+	assert_eq "$(BROOT="$small" store_snapshot)" "$before"
+	run -1 "$BERTH" --root "$small" import "$BATS_TEST_TMPDIR/big.tar" big:2
+	assert_eq "${#lines[@]}" 1 "$output"
+	assert_eq "$(BROOT="$small" store_snapshot)" "$before"
+	# and the store still works
+	run -0 "$BERTH" --root "$small" image inspect -f '{{.RepoTags}}' busybox
+	assert_eq "$output" "[busybox:latest]"
+}

@@ -372,7 +372,7 @@ static void test_push_and_fetch_blobs(void) {
   EXPECT(!exists);
 
   cleanup_close int out = blob_file("fetched", NULL, 0);
-  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, out, on_progress, &down, err));
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 0, out, on_progress, &down, err));
   EXPECT(fd_holds(out, layer, layer_len));
   EXPECT(down.calls > 0 && down.first < layer_len && down.last == layer_len && down.total == layer_len);
   blobs_pushed = !tap_current_failed;
@@ -386,7 +386,7 @@ static void test_push_chunked(void) {
   EXPECT_OK(registry_push_blob(c, reg_domain, "test/chunked", layer_digest, lfd, layer_len, on_progress, &up, err));
   EXPECT(!up.backwards && up.last == layer_len);
   cleanup_close int out = blob_file("chunked", NULL, 0);
-  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/chunked", layer_digest, out, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/chunked", layer_digest, 0, out, NULL, NULL, err));
   EXPECT(fd_holds(out, layer, layer_len));
 }
 
@@ -457,7 +457,7 @@ static void test_missing_blob(void) {
   cleanup_client struct registry_client *c = client_with(true, NULL, 0);
   cleanup_close int out = blob_file("missing", NULL, 0);
   cleanup_error berth_error *e = NULL;
-  EXPECT_FAIL(e, registry_fetch_blob(c, reg_domain, "test/app", fake_digest, out, NULL, NULL, err));
+  EXPECT_FAIL(e, registry_fetch_blob(c, reg_domain, "test/app", fake_digest, 0, out, NULL, NULL, err));
   char want[512];
   snprintf(want, sizeof(want),
            "pull blob \"test/app@%s\" from %s: 404 Not Found (BLOB_UNKNOWN: blob unknown to registry)", fake_digest,
@@ -474,13 +474,13 @@ static void test_resume(void) {
    * is already past the half). */
   cleanup_close int a = blob_file("resume-a", layer, half);
   struct progress p = {0};
-  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, a, on_progress, &p, err));
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 0, a, on_progress, &p, err));
   EXPECT(fd_holds(a, layer, layer_len));
   EXPECT(p.first > half && p.last == layer_len && p.total == layer_len);
 
   /* All there: the registry answers 416 and the file is kept. */
   cleanup_close int b = blob_file("resume-b", layer, layer_len);
-  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, b, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 0, b, NULL, NULL, err));
   EXPECT(fd_holds(b, layer, layer_len));
 
   /* A wrong prefix cannot be resumed from: a mismatch, and an empty file
@@ -490,18 +490,28 @@ static void test_resume(void) {
   bad[10] ^= 1;
   cleanup_close int d = blob_file("resume-d", bad, half);
   cleanup_error berth_error *e = NULL;
-  EXPECT_FAIL(e, registry_fetch_blob(c, reg_domain, "test/app", layer_digest, d, NULL, NULL, err));
+  EXPECT_FAIL(e, registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 0, d, NULL, NULL, err));
   EXPECT_CONTAINS(e ? e->msg : NULL, ": digest mismatch (got sha256:");
   EXPECT(e != NULL && e->errnum == EBADMSG);
   EXPECT(fd_size(d) == 0);
-  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, d, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 0, d, NULL, NULL, err));
   EXPECT(fd_holds(d, layer, layer_len));
 
   /* Longer than the blob: 416, not the blob, so it starts over. */
   cleanup_free char *longer = calloc(1, layer_len + 100);
   cleanup_close int f = blob_file("resume-f", longer, layer_len + 100);
-  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, f, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 0, f, NULL, NULL, err));
   EXPECT(fd_holds(f, layer, layer_len));
+
+  /* A registry sending more than the descriptor's size is cut off before
+   * the file grows past it (a hostile one cannot fill the disk). */
+  cleanup_close int g = blob_file("resume-g", layer, 0);
+  EXPECT_FAIL(e, registry_fetch_blob(c, reg_domain, "test/app", layer_digest, 100, g, NULL, NULL, err));
+  EXPECT_CONTAINS(e ? e->msg : NULL, "more than the 100 bytes the manifest gives");
+  EXPECT(fd_size(g) <= 100);
+  /* the right size passes */
+  EXPECT_OK(registry_fetch_blob(c, reg_domain, "test/app", layer_digest, layer_len, g, NULL, NULL, err));
+  EXPECT(fd_holds(g, layer, layer_len));
 }
 
 struct worker {
@@ -521,7 +531,7 @@ static void *worker_main(void *arg) {
     berth_error *err = NULL;
     bool exists = false;
     if (fd < 0 || registry_blob_exists(w->c, w->domain, w->repo, w->digest, &exists, &err) < 0 || !exists ||
-        registry_fetch_blob(w->c, w->domain, w->repo, w->digest, fd, NULL, NULL, &err) < 0 ||
+        registry_fetch_blob(w->c, w->domain, w->repo, w->digest, 0, fd, NULL, NULL, &err) < 0 ||
         !fd_holds(fd, w->data, w->len)) {
       printf("#   worker %d: %s\n", w->index, err != NULL ? err->msg : "wrong content");
       w->failures++;
@@ -589,7 +599,7 @@ static void test_basic_auth(void) {
   EXPECT_OK(registry_blob_exists(c, auth_domain, "test/app", layer_digest, &exists, err));
   EXPECT(exists);
   cleanup_close int out = blob_file("basic-fetched", NULL, 0);
-  EXPECT_OK(registry_fetch_blob(c, auth_domain, "test/app", layer_digest, out, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, auth_domain, "test/app", layer_digest, 0, out, NULL, NULL, err));
   EXPECT(fd_holds(out, layer, layer_len));
   /* A stored wrong password gets the registry's refusal. */
   EXPECT_OK(registry_creds_store(auth_file, auth_domain, HTUSER, "wrong", err));
@@ -733,14 +743,14 @@ static void test_cut_and_resume(void) {
   cleanup_client struct registry_client *c = client_with(true, NULL, 0);
   cleanup_close int fd = blob_file("cut", NULL, 0);
   cleanup_error berth_error *e = NULL;
-  EXPECT_FAIL(e, registry_fetch_blob(c, fake_domain, "open/cut", fake_digest, fd, NULL, NULL, err));
+  EXPECT_FAIL(e, registry_fetch_blob(c, fake_domain, "open/cut", fake_digest, 0, fd, NULL, NULL, err));
   char want[512];
   snprintf(want, sizeof(want), "pull blob \"open/cut@%s\" from %s: transfer closed with 7240 bytes remaining to read",
            fake_digest, fake_domain);
   EXPECT_STR(e ? e->msg : NULL, want);
   /* What arrived stays, and the next call asks for the rest. */
   EXPECT(fd_size(fd) == 3000);
-  EXPECT_OK(registry_fetch_blob(c, fake_domain, "open/range", fake_digest, fd, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, fake_domain, "open/range", fake_digest, 0, fd, NULL, NULL, err));
   cleanup_free char *range = stat_last("ranges");
   EXPECT_STR(range, "bytes=3000-");
   EXPECT(fd_holds(fd, fake_blob, sizeof(fake_blob)));
@@ -750,7 +760,7 @@ static void test_fake_digest_mismatch(void) {
   cleanup_client struct registry_client *c = client_with(true, NULL, 0);
   cleanup_close int fd = blob_file("mismatch", NULL, 0);
   cleanup_error berth_error *e = NULL;
-  EXPECT_FAIL(e, registry_fetch_blob(c, fake_domain, "open/mismatch", fake_digest, fd, NULL, NULL, err));
+  EXPECT_FAIL(e, registry_fetch_blob(c, fake_domain, "open/mismatch", fake_digest, 0, fd, NULL, NULL, err));
   char got[DIGEST_TEXT_MAX], want[512];
   const char *served = "not the blob you asked for";
   digest_bytes(served, strlen(served), got);
@@ -765,14 +775,14 @@ static void test_redirect(void) {
   cleanup_client struct registry_client *c = client_with(true, NULL, 0);
   int64_t hits = stat_int("storage_requests");
   cleanup_close int fd = blob_file("redirect", NULL, 0);
-  EXPECT_OK(registry_fetch_blob(c, fake_domain, "bearer/redirect", fake_digest, fd, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, fake_domain, "bearer/redirect", fake_digest, 0, fd, NULL, NULL, err));
   EXPECT(fd_holds(fd, fake_blob, sizeof(fake_blob)));
   EXPECT(stat_int("storage_requests") == hits + 1);
   /* The token went to the registry only, not to the storage host. */
   EXPECT(stat_int("storage_auth") == 0);
   /* A resumed download keeps its range across the redirect. */
   cleanup_close int part = blob_file("redirect-part", fake_blob, 1000);
-  EXPECT_OK(registry_fetch_blob(c, fake_domain, "bearer/redirect", fake_digest, part, NULL, NULL, err));
+  EXPECT_OK(registry_fetch_blob(c, fake_domain, "bearer/redirect", fake_digest, 0, part, NULL, NULL, err));
   cleanup_free char *range = stat_last("ranges");
   EXPECT_STR(range, "bytes=1000-");
   EXPECT(fd_holds(part, fake_blob, sizeof(fake_blob)));
@@ -784,7 +794,7 @@ static void test_ranges(void) {
   /* A server that ignores Range: the file starts over. */
   cleanup_close int a = blob_file("norange", fake_blob, 5000);
   struct progress p = {0};
-  EXPECT_OK(registry_fetch_blob(c, fake_domain, "open/norange", fake_digest, a, on_progress, &p, err));
+  EXPECT_OK(registry_fetch_blob(c, fake_domain, "open/norange", fake_digest, 0, a, on_progress, &p, err));
   EXPECT(fd_holds(a, fake_blob, sizeof(fake_blob)));
   EXPECT(!p.backwards && p.last == sizeof(fake_blob) && p.total == sizeof(fake_blob));
   cleanup_free char *range = stat_last("ranges");
@@ -792,7 +802,7 @@ static void test_ranges(void) {
   /* A 206 from the wrong place is refused, the file untouched. */
   cleanup_close int b = blob_file("badrange", fake_blob, 5000);
   cleanup_error berth_error *e = NULL;
-  EXPECT_FAIL(e, registry_fetch_blob(c, fake_domain, "open/badrange", fake_digest, b, NULL, NULL, err));
+  EXPECT_FAIL(e, registry_fetch_blob(c, fake_domain, "open/badrange", fake_digest, 0, b, NULL, NULL, err));
   EXPECT_CONTAINS(e ? e->msg : NULL, "asked for bytes from 5000, the registry sent them from 0");
   EXPECT(fd_holds(b, fake_blob, 5000));
 }
