@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "registry/curl_loader.h"
 #include "registry/internal.h"
 #include "util/cleanup.h"
 #include "util/json.h"
@@ -188,6 +189,8 @@ struct registry_client *registry_client_new(const struct registry_options *o, be
   static const struct registry_options defaults = {.tls_verify = true};
   if (o == NULL)
     o = &defaults;
+  if (registry_curl_load(err) < 0)
+    return NULL;
   /* Reference-counted by libcurl (and thread-safe in the versions berth
    * builds with): balanced by the cleanup in registry_client_free. */
   if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
