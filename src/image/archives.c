@@ -182,6 +182,11 @@ static char *normalize_name(const char *name, berth_error **err) {
   struct image_ref ref;
   if (image_ref_parse(name, &ref, err) < 0)
     return NULL;
+  if (ref.digest != NULL) {
+    image_ref_free(&ref);
+    berth_fail(err, 0, "image name \"%s\": a digest cannot be a tag", name);
+    return NULL;
+  }
   char *full = image_ref_string(&ref);
   image_ref_free(&ref);
   return full;
@@ -463,12 +468,9 @@ static int write_member_blob(struct writer *w, struct store *s, const char *name
       return -1;
     cleanup_close int dir = openat(d, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const char *base = strrchr(name, '/') + 1;
-    /* same file system: a hard link costs nothing; else copy */
-    char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    if (dir >= 0 && (linkat(AT_FDCWD, proc, dir, base, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST))
-      return 0;
-    cleanup_close int out = dir >= 0 ? openat(dir, base, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+    /* a copy (copy_file_range shares extents where the file system can):
+     * a hard link would give the export the store's mode and inode */
+    cleanup_close int out = dir >= 0 ? openat(dir, base, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644) : -1;
     if (out < 0)
       return berth_fail(err, errno, "save \"%s\"", name);
     for (off_t left = st.st_size; left > 0;) {
@@ -635,6 +637,9 @@ int archive_save(struct store *s, enum archive_format format, const char *const 
                  size_t n, int out_fd, const char *dir, berth_error **err) {
   struct writer w = {.dirfd = -1};
   int ret = -1;
+  /* gc waits while the blobs are read */
+  if (store_hold(s, false, err) < 0)
+    return -1;
   if (format == ARCHIVE_OCI_DIR) {
     if (fs_mkdir_p(dir, 0755, err) < 0)
       return -1;

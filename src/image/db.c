@@ -34,7 +34,15 @@ static const char schema[] =
     "  position INTEGER NOT NULL,"
     "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
     "  PRIMARY KEY (image_id, position));"
-    "CREATE INDEX IF NOT EXISTS image_layers_by_chain ON image_layers(chain_id);";
+    "CREATE INDEX IF NOT EXISTS image_layers_by_chain ON image_layers(chain_id);"
+    /* every blob an image's manifest names (config, layers): a chain id's
+     * layer may come from different blobs (gzip from a registry, plain
+     * from an archive), and each image keeps its own */
+    "CREATE TABLE IF NOT EXISTS image_blobs ("
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  PRIMARY KEY (image_id, digest));"
+    "CREATE INDEX IF NOT EXISTS image_blobs_by_digest ON image_blobs(digest);";
 
 int db_fail(sqlite3 *db, berth_error **err, const char *what) {
   return berth_fail(err, 0, "database: %s: %s", what, sqlite3_errmsg(db));

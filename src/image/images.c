@@ -189,6 +189,13 @@ static int record_image(struct store *s, const struct image_add *add, const char
       goto fail;
     }
   }
+  if (db_exec_text(s->db, err, "INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)", m->config.digest,
+                   m->config.digest, NULL) < 0)
+    goto fail;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (db_exec_text(s->db, err, "INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)",
+                     m->config.digest, m->layers[i].digest, NULL) < 0)
+      goto fail;
   for (size_t i = 0; add->tags != NULL && add->tags[i] != NULL; i++)
     if (db_exec_text(s->db, err, "INSERT OR REPLACE INTO tags (name, image_id) VALUES (?, ?)", add->tags[i],
                      m->config.digest, NULL) < 0)
@@ -274,56 +281,72 @@ static int lookup_one(struct store *s, const char *sql, const char *arg, char id
   return 0;
 }
 
-int images_resolve(struct store *s, const char *name, char id[DIGEST_TEXT_MAX], berth_error **err) {
+/* docker's order: a full ID, then a tag or digest reference, then an ID
+ * prefix. */
+int images_resolve_how(struct store *s, const char *name, char id[DIGEST_TEXT_MAX], enum image_match *how,
+                       berth_error **err) {
+  enum image_match unused;
+  if (how == NULL)
+    how = &unused;
   int count = 0;
   const char *hex = NULL;
-  /* An ID (or prefix) wins over a repository of the same spelling, as in docker. */
-  if (looks_like_id(name, &hex)) {
+  bool id_like = looks_like_id(name, &hex);
+  if (id_like && strlen(hex) == DIGEST_HEX_LEN) {
+    cleanup_free char *full_id = NULL;
+    if (asprintf(&full_id, "sha256:%s", hex) < 0)
+      return berth_fail(err, ENOMEM, "image");
+    if (lookup_one(s, "SELECT id FROM images WHERE id = ?", full_id, id, &count) < 0)
+      return db_fail(s->db, err, "find image");
+    if (count == 1) {
+      *how = IMAGE_MATCH_ID;
+      return 0;
+    }
+  }
+  struct image_ref ref;
+  berth_error *parse_err = NULL;
+  if (image_ref_parse(name, &ref, &parse_err) == 0) {
+    cleanup_free char *full = image_ref_string(&ref);
+    if (ref.tag != NULL && ref.digest == NULL) {
+      if (lookup_one(s, "SELECT image_id FROM tags WHERE name = ?", full, id, &count) < 0) {
+        image_ref_free(&ref);
+        return db_fail(s->db, err, "find image");
+      }
+      *how = IMAGE_MATCH_TAG;
+    } else if (ref.digest != NULL) {
+      cleanup_free char *repo = image_ref_repository(&ref);
+      cleanup_free char *with_digest = NULL;
+      if (asprintf(&with_digest, "%s@%s", repo, ref.digest) >= 0 &&
+          lookup_one(s, "SELECT image_id FROM repo_digests WHERE name = ?", with_digest, id, &count) == 0 &&
+          count == 0)
+        lookup_one(s, "SELECT id FROM images WHERE manifest_digest = ?", ref.digest, id, &count);
+      *how = IMAGE_MATCH_DIGEST;
+    }
+    image_ref_free(&ref);
+    if (count > 0)
+      return 0;
+  } else if (!id_like) {
+    *err = parse_err;
+    return -1;
+  }
+  berth_error_free(parse_err);
+  if (id_like) {
     cleanup_free char *pattern = NULL;
     if (asprintf(&pattern, "sha256:%s%%", hex) < 0)
       return berth_fail(err, ENOMEM, "image");
     if (lookup_one(s, "SELECT id FROM images WHERE id LIKE ?", pattern, id, &count) < 0)
       return db_fail(s->db, err, "find image");
-    if (count == 1)
-      return 0;
     if (count > 1)
       return berth_fail(err, 0, "image ID prefix \"%s\" is ambiguous: %d images match", name, count);
-  }
-  struct image_ref ref;
-  berth_error *parse_err = NULL;
-  if (image_ref_parse(name, &ref, &parse_err) < 0) {
-    if (hex != NULL) {
-      berth_error_free(parse_err);
-      return berth_fail(err, 0, "No such image: %s", name);
-    }
-    *err = parse_err;
-    return -1;
-  }
-  cleanup_free char *full = image_ref_string(&ref);
-  if (ref.tag != NULL) {
-    if (lookup_one(s, "SELECT image_id FROM tags WHERE name = ?", full, id, &count) < 0) {
-      image_ref_free(&ref);
-      return db_fail(s->db, err, "find image");
-    }
-    if (count == 1 && ref.digest == NULL) {
-      image_ref_free(&ref);
+    if (count == 1) {
+      *how = IMAGE_MATCH_ID;
       return 0;
     }
   }
-  if (ref.digest != NULL) {
-    cleanup_free char *repo = image_ref_repository(&ref);
-    cleanup_free char *with_digest = NULL;
-    if (asprintf(&with_digest, "%s@%s", repo, ref.digest) >= 0 &&
-        lookup_one(s, "SELECT image_id FROM repo_digests WHERE name = ?", with_digest, id, &count) == 0 &&
-        count == 0)
-      lookup_one(s, "SELECT id FROM images WHERE manifest_digest = ?", ref.digest, id, &count);
-    if (count > 0) {
-      image_ref_free(&ref);
-      return 0;
-    }
-  }
-  image_ref_free(&ref);
   return berth_fail(err, 0, "No such image: %s", name);
+}
+
+int images_resolve(struct store *s, const char *name, char id[DIGEST_TEXT_MAX], berth_error **err) {
+  return images_resolve_how(s, name, id, NULL, err);
 }
 
 static char **column_list(struct store *s, const char *sql, const char *id, size_t *n) {
@@ -542,8 +565,8 @@ int images_remove(struct store *s, const char *id, berth_error **err) {
 static bool blob_referenced(struct store *s, const char *digest) {
   cleanup_sql sqlite3_stmt *st = db_prepare(
       s->db,
-      "SELECT 1 FROM images WHERE id = ?1 OR manifest_digest = ?1 "
-      "UNION ALL SELECT 1 FROM layers WHERE blob_digest = ?1 LIMIT 1",
+      "SELECT 1 FROM images WHERE manifest_digest = ?1 "
+      "UNION ALL SELECT 1 FROM image_blobs WHERE digest = ?1 LIMIT 1",
       NULL);
   if (st == NULL)
     return true;
@@ -552,6 +575,14 @@ static bool blob_referenced(struct store *s, const char *digest) {
 }
 
 void images_discard_new(struct store *s) {
+  /* Another pull or load may be counting on what we made (it found the
+   * blob or layer there): then leave it to gc. */
+  berth_error *lock_err = NULL;
+  if (store_try_hold_exclusive(s, &lock_err) != 1) {
+    berth_error_free(lock_err);
+    s->n_created = s->n_created_layers = 0;
+    return;
+  }
   for (size_t i = 0; i < s->n_created; i++)
     if (!blob_referenced(s, s->created[i]))
       unlinkat(s->blobsfd, digest_hex(s->created[i]), 0);
@@ -570,6 +601,25 @@ static void add_size(int dirfd, const char *name, uint64_t *freed) {
   struct stat st;
   if (freed != NULL && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     *freed += (uint64_t)st.st_size;
+}
+
+/* What a killed load or unpack left in tmp/ (the caller holds the store
+ * exclusively, so nothing there is in use); partial downloads stay, for
+ * the next pull to resume. */
+static void remove_tmp_leftovers(struct store *s) {
+  cleanup_close int dfd = openat(s->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = dfd >= 0 ? fdopendir(dup(dfd)) : NULL;
+  if (d == NULL)
+    return;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, "load-", 5) != 0 && strncmp(e->d_name, "layer-", 6) != 0)
+      continue;
+    berth_error *rm_err = NULL;
+    if (fs_remove_tree_at(s->tmpfd, e->d_name, &rm_err) < 0)
+      berth_error_free(rm_err);
+  }
+  closedir(d);
 }
 
 int images_gc(struct store *s, uint64_t *freed, berth_error **err) {
@@ -593,11 +643,12 @@ int images_gc(struct store *s, uint64_t *freed, berth_error **err) {
   }
   if (db_commit(s->db, err) < 0)
     return -1;
+  remove_tmp_leftovers(s);
   cleanup_sql sqlite3_stmt *layer_q = db_prepare(s->db, "SELECT 1 FROM layers WHERE chain_id = 'sha256:' || ?", err);
   cleanup_sql sqlite3_stmt *blob_q = db_prepare(
       s->db,
-      "SELECT 1 FROM images WHERE id = 'sha256:' || ?1 OR manifest_digest = 'sha256:' || ?1 "
-      "UNION ALL SELECT 1 FROM layers WHERE blob_digest = 'sha256:' || ?1 LIMIT 1",
+      "SELECT 1 FROM images WHERE manifest_digest = 'sha256:' || ?1 "
+      "UNION ALL SELECT 1 FROM image_blobs WHERE digest = 'sha256:' || ?1 LIMIT 1",
       err);
   if (layer_q == NULL || blob_q == NULL)
     return -1;

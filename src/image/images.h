@@ -50,10 +50,14 @@ void images_chain_id(const char *parent, const char *diff_id, char out[DIGEST_TE
 int images_unpack_layer(struct store *s, const struct descriptor *blob, const char *diff_id, const char *chain_id,
                         int64_t *size, berth_error **err);
 
-/* Resolves a reference ("busybox", "busybox:1", "name@sha256:...") or an ID
- * or unique ID prefix (at least 4 hex digits, "sha256:" optional) to the
- * image's ID.  Returns 0, or -1 with *err ("No such image: X"). */
+/* Resolves a full ID, a reference ("busybox", "busybox:1",
+ * "name@sha256:..."), or a unique ID prefix (at least 4 hex digits,
+ * "sha256:" optional), in that order as docker does, to the image's ID.  Returns 0, or -1 with *err ("No such image: X"). */
 int images_resolve(struct store *s, const char *name, char id[DIGEST_TEXT_MAX], berth_error **err);
+enum image_match { IMAGE_MATCH_ID, IMAGE_MATCH_TAG, IMAGE_MATCH_DIGEST };
+/* The same, telling how name matched (rmi and save treat a tag apart). */
+int images_resolve_how(struct store *s, const char *name, char id[DIGEST_TEXT_MAX], enum image_match *how,
+                       berth_error **err);
 int images_get(struct store *s, const char *id, struct image_record *r, berth_error **err);
 /* The image's stored manifest: its bytes (*text, malloc'd) and parsed. */
 int images_manifest(struct store *s, const struct image_record *r, char **text, size_t *len, struct manifest *m,

@@ -129,6 +129,8 @@ static char *config_json(const struct import_options *o, const char *diff_id, be
   json_object_object_add(c, "architecture", json_object_new_string(arch));
   json_object_object_add(c, "os", json_object_new_string(os));
   json_object_object_add(c, "created", json_object_new_string(created));
+  if (o->message != NULL)
+    json_object_object_add(c, "comment", json_object_new_string(o->message));
   struct json_object *cfg = json_object_new_object();
   json_object_object_add(c, "config", cfg);
   for (size_t i = 0; o->changes != NULL && o->changes[i] != NULL; i++)
@@ -154,9 +156,9 @@ static char *config_json(const struct import_options *o, const char *diff_id, be
 static int import_layer(struct store *s, int in_fd, const struct import_options *o, char id[DIGEST_TEXT_MAX],
                         berth_error **err) {
   /* Stored uncompressed: the blob digest is then also the diff_id. */
-  cleanup_close int tar = memfd_create("import", MFD_CLOEXEC);
+  cleanup_close int tar = store_tmpfile(s, err);
   if (tar < 0)
-    return berth_fail(err, errno, "import: memfd");
+    return -1;
   if (decompress(in_fd, tar, err) < 0 || store_hold(s, false, err) < 0)
     return -1;
   lseek(tar, 0, SEEK_SET);

@@ -122,6 +122,16 @@ void store_note_layer(struct store *s, const char *chain_id) {
   note(s, &s->created_layers, &s->n_created_layers, &s->cap_created_layers, chain_id);
 }
 
+int store_tmpfile(struct store *s, berth_error **err) {
+  cleanup_close int dir = dir_fd_for_create(s->tmpfd, err);
+  if (dir < 0)
+    return -1;
+  int fd = openat(dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return berth_fail(err, errno, "temporary file in \"%s/tmp\"", s->root);
+  return fd;
+}
+
 /* fsyncs fd and links it into blobs/ under its digest; an existing blob of
  * that digest is the same content, so EEXIST is success. */
 static int link_blob(struct store *s, int fd, const char *digest, berth_error **err) {

@@ -37,6 +37,9 @@ struct store {
   size_t n_created_layers, cap_created_layers;
 };
 
+/* An unnamed file in tmp/ (O_TMPFILE) for work too big for memory. */
+int store_tmpfile(struct store *s, berth_error **err);
+
 /* Notes a layer directory this process made (thread-safe). */
 void store_note_layer(struct store *s, const char *chain_id);
 

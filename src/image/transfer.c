@@ -328,7 +328,7 @@ int image_push(struct store *s, struct registry_client *c, const char *name, con
   cleanup_free struct blob_job *jobs = NULL;
   size_t len = 0;
   int ret = -1;
-  if (images_resolve(s, name, id, err) < 0 || images_get(s, id, &r, err) < 0)
+  if (store_hold(s, false, err) < 0 || images_resolve(s, name, id, err) < 0 || images_get(s, id, &r, err) < 0)
     goto out;
   if (images_manifest(s, &r, &body, &len, &m, err) < 0)
     goto out;

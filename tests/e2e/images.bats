@@ -323,3 +323,64 @@ PY
 	run -0 "$BERTH" --root "$small" image inspect -f '{{.RepoTags}}' busybox
 	assert_eq "$output" "[busybox:latest]"
 }
+
+@test "gc keeps every blob an image's current manifest names, whatever layer row came first" {
+	berth image inspect busybox >/dev/null
+	local id
+	id="$(berth image inspect -f '{{.Id}}' busybox)"
+	# the same image again, its layer gzip-compressed: same chain id, new blob
+	berth save --format oci-dir -o "$BATS_TEST_TMPDIR/l" busybox
+	python3 - "$BATS_TEST_TMPDIR/l" <<'PY'
+import gzip, hashlib, json, os, sys
+d = sys.argv[1]
+blobs = d + "/blobs/sha256/"
+index = json.load(open(d + "/index.json"))
+m = json.load(open(blobs + index["manifests"][0]["digest"][7:]))
+raw = open(blobs + m["layers"][0]["digest"][7:], "rb").read()
+gz = gzip.compress(raw, mtime=0)
+digest = hashlib.sha256(gz).hexdigest()
+open(blobs + digest, "wb").write(gz)
+m["layers"][0] = {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + digest, "size": len(gz)}
+mb = json.dumps(m).encode()
+md = hashlib.sha256(mb).hexdigest()
+open(blobs + md, "wb").write(mb)
+index["manifests"][0].update({"digest": "sha256:" + md, "size": len(mb)})
+json.dump(index, open(d + "/index.json", "w"))
+PY
+	berth load -i "$BATS_TEST_TMPDIR/l"
+	assert_eq "$(berth image inspect -f '{{.Id}}' busybox)" "$id"
+	# any rmi runs gc; the gzip blob the manifest now names must survive
+	berth tag busybox other:1
+	berth rmi other:1
+	berth save -o "$BATS_TEST_TMPDIR/after.tar" busybox
+	run -0 "$BERTH" --root "$BATS_TEST_TMPDIR/r2" load -i "$BATS_TEST_TMPDIR/after.tar"
+	assert_eq "$("$BERTH" --root "$BATS_TEST_TMPDIR/r2" image inspect -f '{{.Id}}' busybox)" "$id"
+}
+
+@test "rmi: a tag that looks like an ID prefix names the tag, as in docker" {
+	berth image inspect busybox >/dev/null
+	printf 'x' >"$BATS_TEST_TMPDIR/x" && tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/x.tar" x
+	local other prefix
+	other="$(berth import "$BATS_TEST_TMPDIR/x.tar" other:1)"
+	prefix="${other:7:6}"
+	berth tag busybox "$prefix"
+	run -0 berth rmi "$prefix"
+	assert_eq "$output" "Untagged: $prefix:latest"
+	run -0 berth image inspect -f '{{.Id}}' other:1
+	assert_eq "$output" "$other"
+	# with no such tag the prefix is an ID again
+	run -0 berth rmi "$prefix"
+	assert_has_line "$output" "Deleted: $other"
+}
+
+@test "save: a failed save -o leaves the file that was there" {
+	berth image inspect busybox >/dev/null
+	echo precious >"$BATS_TEST_TMPDIR/out.tar"
+	# a store blob gone missing makes the save fail half-way
+	local layer
+	layer="$(berth image inspect -f '{{json .RootFS.Layers}}' busybox | jq -r '.[0]' | cut -d: -f2)"
+	rm "$BROOT/blobs/sha256/$layer"
+	run -1 berth save -o "$BATS_TEST_TMPDIR/out.tar" busybox
+	assert_eq "$(cat "$BATS_TEST_TMPDIR/out.tar")" precious
+	assert_eq "$(ls "$BATS_TEST_TMPDIR" | grep -c 'out.tar.berth-' || true)" 0
+}

@@ -162,3 +162,17 @@ umoci_image() { # DIR
 	done
 	assert_eq "$(ls -A "$root2/tmp" | grep -c partial || true)" 0
 }
+
+@test "registry: an image pulled by digest only is not dangling for prune" {
+	start_registry
+	berth image inspect busybox >/dev/null
+	berth tag busybox "$REGISTRY/by/digest:1"
+	local digest
+	digest="$(berth push "$REGISTRY/by/digest:1" | sed -n 's/.*digest: \(sha256:[0-9a-f]*\).*/\1/p')"
+	local root2="$BATS_TEST_TMPDIR/r2"
+	"$BERTH" --root "$root2" pull -q "$REGISTRY/by/digest@$digest"
+	run -0 "$BERTH" --root "$root2" images --digests
+	assert_contains "$output" "$digest"
+	run -0 "$BERTH" --root "$root2" image prune -f
+	assert_eq "$("$BERTH" --root "$root2" images -q | wc -l)" 1
+}

@@ -31,7 +31,7 @@ void format_since(time_t then, time_t now, char *buf, size_t len) {
     snprintf(buf, len, "%d hours ago", (int)(s / 3600));
   else if (s / 86400 < 7 * 2)
     snprintf(buf, len, "%d days ago", (int)(s / 86400));
-  else if (s / 86400 < 30 * 3)
+  else if (s / 86400 < 30 * 2)
     snprintf(buf, len, "%d weeks ago", (int)(s / 86400 / 7));
   else if (s / 86400 < 365 * 2)
     snprintf(buf, len, "%d months ago", (int)(s / 86400 / 30));

@@ -53,7 +53,8 @@ int cmd_image_prune(struct berth_context *ctx, int argc, char **argv, berth_erro
     return -1;
   bool any = false;
   for (size_t i = 0; i < n; i++) {
-    if (!all && recs[i].n_tags > 0)
+    /* dangling: no tag and no digest reference (docker keeps name@digest pulls) */
+    if (!all && (recs[i].n_tags > 0 || recs[i].n_repo_digests > 0))
       continue;
     if (images_remove(s, recs[i].id, err) < 0) {
       image_records_free(recs, n);

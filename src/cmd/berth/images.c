@@ -178,14 +178,17 @@ int cmd_images(struct berth_context *ctx, int argc, char **argv, berth_error **e
   char last_quiet[DIGEST_TEXT_MAX] = "";
   for (size_t i = 0; i < n; i++) {
     const struct image_record *r = &recs[i];
-    if ((f.dangling == 1 && r->n_tags > 0) || (f.dangling == 0 && r->n_tags == 0))
+    bool dangling = r->n_tags == 0 && r->n_repo_digests == 0;
+    if ((f.dangling == 1 && !dangling) || (f.dangling == 0 && dangling))
       continue;
     if ((f.before != 0 && r->added >= f.before) || (f.since != 0 && r->added <= f.since))
       continue;
-    size_t rows = r->n_tags > 0 ? r->n_tags : 1;
+    /* a row per tag; an image pulled only by digest gets one per digest */
+    size_t rows = r->n_tags > 0 ? r->n_tags : r->n_repo_digests > 0 ? r->n_repo_digests : 1;
     for (size_t k = 0; k < rows; k++) {
       struct row row = {.r = r};
       const char *tag = r->n_tags > 0 ? r->tags[k] : NULL;
+      const char *by_digest = r->n_tags == 0 && r->n_repo_digests > 0 ? r->repo_digests[k] : NULL;
       if ((positional != NULL || f.reference != NULL) && tag == NULL)
         continue;
       if ((positional != NULL && !reference_matches(positional, tag)) ||
@@ -204,6 +207,13 @@ int cmd_images(struct berth_context *ctx, int argc, char **argv, berth_error **e
         if (colon != NULL)
           *colon = '\0';
         row.digest = repo_digest_for(r, full_repo);
+      } else if (by_digest != NULL) {
+        snprintf(row.repo, sizeof(row.repo), "%s", image_ref_familiar(by_digest));
+        char *at = strchr(row.repo, '@');
+        if (at != NULL)
+          *at = '\0';
+        snprintf(row.tag, sizeof(row.tag), "<none>");
+        row.digest = strchr(by_digest, '@') != NULL ? strchr(by_digest, '@') + 1 : NULL;
       } else {
         snprintf(row.repo, sizeof(row.repo), "<none>");
         snprintf(row.tag, sizeof(row.tag), "<none>");

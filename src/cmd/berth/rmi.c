@@ -15,17 +15,18 @@ static const char usage_text[] = "rmi [OPTIONS] IMAGE [IMAGE...]";
  * removes the image, which needs -f when several tags point at it. */
 static int remove_one(struct store *s, const char *name, bool force, berth_error **err) {
   char id[DIGEST_TEXT_MAX];
-  if (images_resolve(s, name, id, err) < 0)
+  enum image_match how;
+  if (images_resolve_how(s, name, id, &how, err) < 0)
     return -1;
-  struct image_ref ref;
-  bool by_tag = false;
+  bool by_tag = how == IMAGE_MATCH_TAG;
   cleanup_free char *full = NULL;
-  if (strncmp(name, id + 7, strlen(name)) != 0 && strncmp(name, id, strlen(name)) != 0 &&
-      image_ref_parse(name, &ref, NULL) == 0) {
-    by_tag = ref.tag != NULL && ref.digest == NULL;
+  struct image_ref ref;
+  if (by_tag && image_ref_parse(name, &ref, err) == 0) {
     full = image_ref_string(&ref);
     image_ref_free(&ref);
   }
+  if (by_tag && full == NULL)
+    return -1;
   struct image_record r;
   if (images_get(s, id, &r, err) < 0)
     return -1;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd/berth/commands.h"
@@ -63,15 +64,18 @@ int cmd_save(struct berth_context *ctx, int argc, char **argv, berth_error **err
   const char *no_tags[] = {NULL};
   int ret = -1;
   cleanup_close int fd = -1;
+  cleanup_free char *tmp = NULL;
+  bool replace = false;
   for (size_t i = 0; i < n; i++) {
     const char *name = argv[optind + (int)i];
-    if (images_find(s, name, ids[i], err) < 0)
+    enum image_match how = IMAGE_MATCH_TAG;
+    if (images_find(s, name, ids[i], err) < 0 || images_resolve_how(s, name, ids[i], &how, err) < 0)
       goto out;
     id_ptrs[i] = ids[i];
     /* A name keeps its tag in the archive; an ID alone saves no tag. */
     struct image_ref ref;
     tag_lists[i] = no_tags;
-    if (strstr(ids[i], name) == NULL && image_ref_parse(name, &ref, NULL) == 0) {
+    if (how == IMAGE_MATCH_TAG && image_ref_parse(name, &ref, NULL) == 0) {
       if (ref.tag != NULL) {
         owned[i] = image_ref_string(&ref);
         const char **one = calloc(2, sizeof(char *));
@@ -83,7 +87,18 @@ int cmd_save(struct berth_context *ctx, int argc, char **argv, berth_error **err
       image_ref_free(&ref);
     }
   }
-  if (format != ARCHIVE_OCI_DIR) {
+  /* A regular file is written beside and renamed over, so a failure
+   * leaves what was there before (docker does the same). */
+  struct stat st;
+  replace = format != ARCHIVE_OCI_DIR && output != NULL &&
+            (stat(output, &st) < 0 ? errno == ENOENT : S_ISREG(st.st_mode));
+  if (replace) {
+    if (asprintf(&tmp, "%s.berth-XXXXXX", output) < 0 || (fd = mkostemp(tmp, O_CLOEXEC)) < 0 ||
+        fchmod(fd, 0644) < 0) {
+      berth_fail(err, errno, "open %s", output);
+      goto out;
+    }
+  } else if (format != ARCHIVE_OCI_DIR) {
     fd = output != NULL ? open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : dup(STDOUT_FILENO);
     if (fd < 0) {
       berth_fail(err, errno, "open %s", output != NULL ? output : "stdout");
@@ -91,8 +106,12 @@ int cmd_save(struct berth_context *ctx, int argc, char **argv, berth_error **err
     }
   }
   ret = archive_save(s, format, id_ptrs, tag_lists, n, fd, output, err);
-  if (ret < 0 && output != NULL && format != ARCHIVE_OCI_DIR)
-    unlink(output); /* no half-written archive left behind */
+  if (replace) {
+    if (ret == 0 && rename(tmp, output) < 0)
+      ret = berth_fail(err, errno, "save %s", output);
+    if (ret < 0)
+      unlink(tmp);
+  }
 out:
   for (size_t i = 0; i < n; i++) {
     if (tag_lists[i] != no_tags)
