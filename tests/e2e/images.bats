@@ -106,6 +106,11 @@ load berth_helpers
 	assert_eq "$(ls "$BROOT/blobs/sha256" | wc -l)" 0
 	run -1 berth rmi nothing:here
 	assert_contains "$output" "No such image: nothing:here"
+	# tags of one repository go together without -f, as in docker
+	berth image inspect busybox >/dev/null
+	berth tag busybox busybox:two
+	run -0 berth rmi "$(berth image inspect -f '{{.Id}}' busybox)"
+	assert_has_line "$output" "Untagged: busybox:two"
 }
 
 @test "save/load: docker-archive, oci-archive and oci-dir round trips keep the image ID" {

@@ -110,6 +110,11 @@ umoci_image() { # DIR
 	assert_eq "$(stat -c %a "$auth")" 600
 	run -0 berth push --authfile "$auth" "$REGISTRY/private/img:1"
 	run -0 "$BERTH" --root "$BATS_TEST_TMPDIR/r2" pull --authfile "$auth" "$REGISTRY/private/img:1"
+	# a URL names its host: the same credentials entry
+	run -0 berth login --authfile "$auth" -u alice -p s3cret "http://$REGISTRY/v2/"
+	assert_eq "$(jq -r '.auths | keys | join(" ")' "$auth")" "$REGISTRY"
+	run -1 berth login --authfile "$auth" --password-stdin "$REGISTRY" <<<"s3cret"
+	assert_contains "$output" "--username"
 	run -0 berth logout --authfile "$auth" "$REGISTRY"
 	assert_eq "$output" "Removing login credentials for $REGISTRY"
 	run -1 "$BERTH" --root "$BATS_TEST_TMPDIR/r3" pull --authfile "$auth" "$REGISTRY/private/img:1"

@@ -21,10 +21,13 @@ static const char *server_domain(const char *server) {
       strncmp(server, "https://index.docker.io", 23) == 0)
     return REFERENCE_DEFAULT_DOMAIN;
   if (strncmp(server, "https://", 8) == 0)
-    return server + 8;
-  if (strncmp(server, "http://", 7) == 0)
-    return server + 7;
-  return server;
+    server += 8;
+  else if (strncmp(server, "http://", 7) == 0)
+    server += 7;
+  /* "https://host:5000/v2/" is the host: credentials are kept per host */
+  static char host[256];
+  snprintf(host, sizeof(host), "%.*s", (int)strcspn(server, "/"), server);
+  return host;
 }
 
 static char *read_line(bool echo) {
@@ -94,6 +97,8 @@ int cmd_login(struct berth_context *ctx, int argc, char **argv, berth_error **er
     return cmd_usage_error("login", login_usage, err);
   if (password != NULL && password_stdin)
     return berth_fail(err, 0, "--password and --password-stdin are mutually exclusive");
+  if (password_stdin && user == NULL)
+    return berth_fail(err, 0, "must provide --username with --password-stdin");
   const char *domain = server_domain(optind < argc ? argv[optind] : NULL);
   cleanup_free char *typed_user = NULL, *typed_password = NULL;
   if (user == NULL) {

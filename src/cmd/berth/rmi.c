@@ -11,8 +11,19 @@
 
 static const char usage_text[] = "rmi [OPTIONS] IMAGE [IMAGE...]";
 
+/* Whether all of an image's tags are in one repository. */
+static bool one_repository(const struct image_record *r) {
+  for (size_t i = 1; i < r->n_tags; i++) {
+    size_t a = strrchr(r->tags[0], ':') - r->tags[0], b = strrchr(r->tags[i], ':') - r->tags[i];
+    if (a != b || strncmp(r->tags[0], r->tags[i], a) != 0)
+      return false;
+  }
+  return true;
+}
+
 /* docker: a name removes that tag (and the image with its last tag); an ID
- * removes the image, which needs -f when several tags point at it. */
+ * removes the image with all its tags, which needs -f when they are in
+ * more than one repository. */
 static int remove_one(struct store *s, const char *name, bool force, berth_error **err) {
   char id[DIGEST_TEXT_MAX];
   enum image_match how;
@@ -39,7 +50,7 @@ static int remove_one(struct store *s, const char *name, bool force, berth_error
     }
     goto out;
   }
-  if (!by_tag && r.n_tags > 1 && !force) {
+  if (!by_tag && !force && !one_repository(&r)) {
     berth_fail(err, 0,
                "conflict: unable to delete %.12s (must be forced) - image is referenced in multiple repositories",
                digest_hex(id));
