@@ -106,19 +106,8 @@ out:
   return ret;
 }
 
-static char *config_json(const char *diff_id, time_t mtime) {
-  char created[32];
-  struct tm tm;
-  gmtime_r(&mtime, &tm);
-  strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  const char *os, *arch, *variant;
-  platform_default(&os, &arch, &variant);
-  cleanup_json struct json_object *o = json_object_new_object();
-  json_object_object_add(o, "architecture", json_object_new_string(arch));
-  if (variant != NULL)
-    json_object_object_add(o, "variant", json_object_new_string(variant));
-  json_object_object_add(o, "os", json_object_new_string(os));
-  json_object_object_add(o, "created", json_object_new_string(created));
+/* Env and Cmd, as docker's busybox image has them. */
+static struct json_object *container_config(void) {
   struct json_object *cfg = json_object_new_object();
   struct json_object *env = json_object_new_array();
   json_object_array_add(env, json_object_new_string("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
@@ -126,20 +115,7 @@ static char *config_json(const char *diff_id, time_t mtime) {
   struct json_object *cmd = json_object_new_array();
   json_object_array_add(cmd, json_object_new_string("sh"));
   json_object_object_add(cfg, "Cmd", cmd);
-  json_object_object_add(o, "config", cfg);
-  struct json_object *rootfs = json_object_new_object();
-  json_object_object_add(rootfs, "type", json_object_new_string("layers"));
-  struct json_object *ids = json_object_new_array();
-  json_object_array_add(ids, json_object_new_string(diff_id));
-  json_object_object_add(rootfs, "diff_ids", ids);
-  json_object_object_add(o, "rootfs", rootfs);
-  struct json_object *history = json_object_new_array();
-  struct json_object *h = json_object_new_object();
-  json_object_object_add(h, "created", json_object_new_string(created));
-  json_object_object_add(h, "created_by", json_object_new_string("berth: the host's " BUILTIN_BUSYBOX_PATH));
-  json_object_array_add(history, h);
-  json_object_object_add(o, "history", history);
-  return strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+  return cfg;
 }
 
 static int build_busybox(struct store *s, char id[DIGEST_TEXT_MAX], berth_error **err) {
@@ -156,22 +132,19 @@ static int build_busybox(struct store *s, char id[DIGEST_TEXT_MAX], berth_error 
   cleanup_close int layer = memfd_create("busybox-layer", MFD_CLOEXEC);
   if (layer < 0)
     return berth_fail(err, errno, "builtin busybox image: memfd");
-  if (write_layer(layer, busybox, len, st.st_mtime, err) < 0 || store_hold(s, false, err) < 0)
+  if (write_layer(layer, busybox, len, st.st_mtime, err) < 0)
     return -1;
-  struct descriptor layer_desc = {.media_type = (char *)MT_OCI_LAYER};
-  lseek(layer, 0, SEEK_SET);
-  if (store_blob_put_fd(s, layer, NULL, layer_desc.digest, &layer_desc.size, err) < 0)
-    return -1;
-  cleanup_free char *config = config_json(layer_desc.digest, st.st_mtime);
-  struct descriptor config_desc = {.media_type = (char *)MT_OCI_CONFIG, .size = strlen(config)};
-  if (store_blob_put_bytes(s, config, config_desc.size, NULL, config_desc.digest, err) < 0)
-    return -1;
-  cleanup_free char *manifest = manifest_write_oci(&config_desc, &layer_desc, 1);
-  const char *tags[] = {BUILTIN_BUSYBOX_REF, NULL};
-  struct image_add add = {.manifest = manifest, .manifest_len = strlen(manifest), .tags = tags};
-  if (store_blob_put_bytes(s, manifest, add.manifest_len, NULL, NULL, err) < 0 || images_add(s, &add, err) < 0)
+  /* created: the binary's mtime, so the image is the same every time */
+  char created[32];
+  struct tm tm;
+  gmtime_r(&st.st_mtime, &tm);
+  strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  struct single_layer_image spec = {.config = container_config(),
+                                    .created = created,
+                                    .created_by = "berth: the host's " BUILTIN_BUSYBOX_PATH,
+                                    .tag = BUILTIN_BUSYBOX_REF};
+  if (images_add_single_layer(s, layer, &spec, id, err) < 0)
     return berth_error_wrap(err, "builtin busybox image");
-  memcpy(id, add.id, DIGEST_TEXT_MAX);
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "storage/layer_unpack.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
+#include "util/json.h"
 
 static inline void cleanup_stmt(sqlite3_stmt **st) {
   sqlite3_finalize(*st);
@@ -253,6 +254,53 @@ out:
   image_config_free(&c);
   manifest_free(&m);
   return ret;
+}
+
+int images_add_single_layer(struct store *s, int layer_fd, const struct single_layer_image *spec,
+                            char id[DIGEST_TEXT_MAX], berth_error **err) {
+  cleanup_json struct json_object *config = json_object_new_object();
+  struct descriptor layer = {.media_type = (char *)MT_OCI_LAYER};
+  json_object_object_add(config, "config", spec->config); /* owned from here */
+  if (lseek(layer_fd, 0, SEEK_SET) < 0)
+    return berth_fail(err, errno, "layer");
+  if (store_hold(s, false, err) < 0 || store_blob_put_fd(s, layer_fd, NULL, layer.digest, &layer.size, err) < 0)
+    return berth_error_wrap(err, "layer");
+  const char *os, *arch, *variant;
+  platform_default(&os, &arch, &variant);
+  json_object_object_add(config, "architecture", json_object_new_string(arch));
+  if (variant != NULL)
+    json_object_object_add(config, "variant", json_object_new_string(variant));
+  json_object_object_add(config, "os", json_object_new_string(os));
+  json_object_object_add(config, "created", json_object_new_string(spec->created));
+  if (spec->comment != NULL)
+    json_object_object_add(config, "comment", json_object_new_string(spec->comment));
+  struct json_object *rootfs = json_object_new_object();
+  json_object_object_add(rootfs, "type", json_object_new_string("layers"));
+  struct json_object *ids = json_object_new_array();
+  json_object_array_add(ids, json_object_new_string(layer.digest));
+  json_object_object_add(rootfs, "diff_ids", ids);
+  json_object_object_add(config, "rootfs", rootfs);
+  struct json_object *history = json_object_new_array();
+  struct json_object *h = json_object_new_object();
+  json_object_object_add(h, "created", json_object_new_string(spec->created));
+  json_object_object_add(h, "created_by", json_object_new_string(spec->created_by));
+  if (spec->comment != NULL)
+    json_object_object_add(h, "comment", json_object_new_string(spec->comment));
+  json_object_array_add(history, h);
+  json_object_object_add(config, "history", history);
+  const char *text = json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  struct descriptor config_desc = {.media_type = (char *)MT_OCI_CONFIG, .size = strlen(text)};
+  if (store_blob_put_bytes(s, text, config_desc.size, NULL, config_desc.digest, err) < 0)
+    return -1;
+  cleanup_free char *manifest = manifest_write_oci(&config_desc, &layer, 1);
+  if (manifest == NULL)
+    return berth_fail(err, ENOMEM, "image manifest");
+  const char *tags[] = {spec->tag, NULL};
+  struct image_add add = {.manifest = manifest, .manifest_len = strlen(manifest), .tags = tags};
+  if (store_blob_put_bytes(s, manifest, add.manifest_len, NULL, NULL, err) < 0 || images_add(s, &add, err) < 0)
+    return -1;
+  memcpy(id, add.id, DIGEST_TEXT_MAX);
+  return 0;
 }
 
 /* "sha256:abcd..." or "abcd..." of at least 4 hex digits. */

@@ -41,6 +41,20 @@ struct image_add {
  * its layer blobs must already be in the store. */
 int images_add(struct store *s, struct image_add *add, berth_error **err);
 
+/* A one-layer image built here (import, the builtin busybox). */
+struct single_layer_image {
+  struct json_object *config; /* the config's "config" (Env, Cmd, ...); taken over */
+  const char *created;        /* RFC 3339 */
+  const char *created_by;     /* its history entry */
+  const char *comment;        /* or NULL */
+  const char *tag;            /* full reference, or NULL */
+};
+/* Stores the uncompressed tar on layer_fd (from offset 0: its digest is
+ * also its diff_id), completes the image config (platform, rootfs,
+ * history), stores it and an OCI manifest, and records the image. */
+int images_add_single_layer(struct store *s, int layer_fd, const struct single_layer_image *spec,
+                            char id[DIGEST_TEXT_MAX], berth_error **err);
+
 /* The chain id of a layer over parent (NULL for the bottom one). */
 void images_chain_id(const char *parent, const char *diff_id, char out[DIGEST_TEXT_MAX]);
 /* Unpacks a layer blob (in the store) into layers/ unless its chain is

@@ -115,7 +115,8 @@ static int apply_change(struct json_object *cfg, const char *change, berth_error
   return 0;
 }
 
-static char *config_json(const struct import_options *o, const char *diff_id, berth_error **err) {
+static int import_layer(struct store *s, int in_fd, const struct import_options *o, char id[DIGEST_TEXT_MAX],
+                        berth_error **err) {
   char created[40];
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -123,61 +124,20 @@ static char *config_json(const struct import_options *o, const char *diff_id, be
   gmtime_r(&ts.tv_sec, &tm);
   size_t n = strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(created + n, sizeof(created) - n, ".%09ldZ", ts.tv_nsec);
-  const char *os, *arch, *variant;
-  platform_default(&os, &arch, &variant);
-  cleanup_json struct json_object *c = json_object_new_object();
-  json_object_object_add(c, "architecture", json_object_new_string(arch));
-  json_object_object_add(c, "os", json_object_new_string(os));
-  json_object_object_add(c, "created", json_object_new_string(created));
-  if (o->message != NULL)
-    json_object_object_add(c, "comment", json_object_new_string(o->message));
-  struct json_object *cfg = json_object_new_object();
-  json_object_object_add(c, "config", cfg);
+  cleanup_json struct json_object *cfg = json_object_new_object();
   for (size_t i = 0; o->changes != NULL && o->changes[i] != NULL; i++)
     if (apply_change(cfg, o->changes[i], err) < 0)
-      return NULL;
-  struct json_object *rootfs = json_object_new_object();
-  json_object_object_add(rootfs, "type", json_object_new_string("layers"));
-  struct json_object *ids = json_object_new_array();
-  json_object_array_add(ids, json_object_new_string(diff_id));
-  json_object_object_add(rootfs, "diff_ids", ids);
-  json_object_object_add(c, "rootfs", rootfs);
-  struct json_object *history = json_object_new_array();
-  struct json_object *h = json_object_new_object();
-  json_object_object_add(h, "created", json_object_new_string(created));
-  json_object_object_add(h, "created_by", json_object_new_string("berth import"));
-  if (o->message != NULL)
-    json_object_object_add(h, "comment", json_object_new_string(o->message));
-  json_object_array_add(history, h);
-  json_object_object_add(c, "history", history);
-  return strdup(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-static int import_layer(struct store *s, int in_fd, const struct import_options *o, char id[DIGEST_TEXT_MAX],
-                        berth_error **err) {
+      return -1;
   /* Stored uncompressed: the blob digest is then also the diff_id. */
   cleanup_close int tar = store_tmpfile(s, err);
-  if (tar < 0)
+  if (tar < 0 || decompress(in_fd, tar, err) < 0)
     return -1;
-  if (decompress(in_fd, tar, err) < 0 || store_hold(s, false, err) < 0)
-    return -1;
-  lseek(tar, 0, SEEK_SET);
-  struct descriptor layer = {.media_type = (char *)MT_OCI_LAYER};
-  if (store_blob_put_fd(s, tar, NULL, layer.digest, &layer.size, err) < 0)
-    return -1;
-  cleanup_free char *config = config_json(o, layer.digest, err);
-  if (config == NULL)
-    return -1;
-  struct descriptor config_desc = {.media_type = (char *)MT_OCI_CONFIG, .size = strlen(config)};
-  if (store_blob_put_bytes(s, config, config_desc.size, NULL, config_desc.digest, err) < 0)
-    return -1;
-  cleanup_free char *manifest = manifest_write_oci(&config_desc, &layer, 1);
-  const char *tags[] = {o->tag, NULL};
-  struct image_add add = {.manifest = manifest, .manifest_len = strlen(manifest), .tags = tags};
-  if (store_blob_put_bytes(s, manifest, add.manifest_len, NULL, NULL, err) < 0 || images_add(s, &add, err) < 0)
-    return -1;
-  memcpy(id, add.id, DIGEST_TEXT_MAX);
-  return 0;
+  struct single_layer_image spec = {.config = TAKE_PTR(cfg),
+                                    .created = created,
+                                    .created_by = "berth import",
+                                    .comment = o->message,
+                                    .tag = o->tag};
+  return images_add_single_layer(s, tar, &spec, id, err);
 }
 
 int image_import(struct store *s, int in_fd, const struct import_options *o, char id[DIGEST_TEXT_MAX],

@@ -258,12 +258,8 @@ int registry_creds_lookup(const char *auth_file, const char *domain, char **user
                           berth_error **err) {
   *user = *password = NULL;
   cleanup_free char *own = NULL;
-  if (auth_file == NULL) {
-    own = registry_default_auth_file(err);
-    if (own == NULL)
-      return -1;
-    auth_file = own;
-  }
+  if (auth_file == NULL && (auth_file = own = registry_default_auth_file(err)) == NULL)
+    return -1;
   struct reg_creds found = {0};
   if (file_lookup(auth_file, domain, &found, err) < 0)
     return berth_error_wrap(err, "credentials for %s", domain);
@@ -330,12 +326,8 @@ int registry_creds_store(const char *auth_file, const char *domain, const char *
     return reg_fail(err, EINVAL, "store credentials for %s: the user name must be non-empty and have no \":\"",
                     domain);
   cleanup_free char *own = NULL;
-  if (auth_file == NULL) {
-    own = registry_default_auth_file(err);
-    if (own == NULL)
-      return -1;
-    auth_file = own;
-  }
+  if (auth_file == NULL && (auth_file = own = registry_default_auth_file(err)) == NULL)
+    return -1;
   cleanup_json struct json_object *root = NULL;
   if (load_config(auth_file, &root, err) < 0)
     return berth_error_wrap(err, "store credentials for %s", domain);
@@ -375,12 +367,8 @@ int registry_creds_store(const char *auth_file, const char *domain, const char *
 
 int registry_creds_remove(const char *auth_file, const char *domain, berth_error **err) {
   cleanup_free char *own = NULL;
-  if (auth_file == NULL) {
-    own = registry_default_auth_file(err);
-    if (own == NULL)
-      return -1;
-    auth_file = own;
-  }
+  if (auth_file == NULL && (auth_file = own = registry_default_auth_file(err)) == NULL)
+    return -1;
   cleanup_json struct json_object *root = NULL;
   if (load_config(auth_file, &root, err) < 0)
     return berth_error_wrap(err, "remove credentials for %s", domain);

@@ -55,19 +55,18 @@ static char *read_line(bool echo) {
 
 int cmd_login(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
   (void)ctx;
-  enum { OPT_TLS = 256, OPT_AUTHFILE, OPT_STDIN };
+  enum { OPT_STDIN = 256 };
   static const struct option options[] = {{"username", required_argument, NULL, 'u'},
                                           {"password", required_argument, NULL, 'p'},
                                           {"password-stdin", no_argument, NULL, OPT_STDIN},
-                                          {"tls-verify", optional_argument, NULL, OPT_TLS},
-                                          {"authfile", required_argument, NULL, OPT_AUTHFILE},
+                                          REGISTRY_FLAG_OPTIONS,
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   struct registry_flags rf = {.tls_verify = true};
   const char *user = NULL, *password = NULL;
   bool password_stdin = false;
-  int c, idx = 0;
-  while ((c = getopt_long(argc, argv, "u:p:h", options, &idx)) != -1) {
+  int c;
+  while ((c = getopt_long(argc, argv, "u:p:h", options, NULL)) != -1) {
     switch (c) {
     case 'u':
       user = optarg;
@@ -78,9 +77,9 @@ int cmd_login(struct berth_context *ctx, int argc, char **argv, berth_error **er
     case OPT_STDIN:
       password_stdin = true;
       break;
-    case OPT_TLS:
-    case OPT_AUTHFILE:
-      if (registry_flag(&rf, options[idx].name, optarg, err) < 0)
+    case REGISTRY_OPT_TLS:
+    case REGISTRY_OPT_AUTHFILE:
+      if (registry_flag(&rf, c, optarg, err) < 0)
         return -1;
       break;
     case 'h':

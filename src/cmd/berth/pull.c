@@ -13,19 +13,18 @@
 static const char usage_text[] = "pull [OPTIONS] NAME[:TAG|@DIGEST]";
 
 int cmd_pull(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
-  enum { OPT_TLS = 256, OPT_AUTHFILE, OPT_PLATFORM };
+  enum { OPT_PLATFORM = 256 };
   static const struct option options[] = {{"quiet", no_argument, NULL, 'q'},
                                           {"platform", required_argument, NULL, OPT_PLATFORM},
-                                          {"tls-verify", optional_argument, NULL, OPT_TLS},
-                                          {"authfile", required_argument, NULL, OPT_AUTHFILE},
+                                          REGISTRY_FLAG_OPTIONS,
                                           {"all-tags", no_argument, NULL, 'a'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   struct registry_flags rf = {.tls_verify = true};
   const char *platform = NULL;
   bool quiet = false;
-  int c, idx = 0;
-  while ((c = getopt_long(argc, argv, "qah", options, &idx)) != -1) {
+  int c;
+  while ((c = getopt_long(argc, argv, "qah", options, NULL)) != -1) {
     switch (c) {
     case 'q':
       quiet = true;
@@ -33,9 +32,9 @@ int cmd_pull(struct berth_context *ctx, int argc, char **argv, berth_error **err
     case OPT_PLATFORM:
       platform = optarg;
       break;
-    case OPT_TLS:
-    case OPT_AUTHFILE:
-      if (registry_flag(&rf, options[idx].name, optarg, err) < 0)
+    case REGISTRY_OPT_TLS:
+    case REGISTRY_OPT_AUTHFILE:
+      if (registry_flag(&rf, c, optarg, err) < 0)
         return -1;
       break;
     case 'a':

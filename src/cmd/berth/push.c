@@ -14,23 +14,21 @@
 static const char usage_text[] = "push [OPTIONS] NAME[:TAG]";
 
 int cmd_push(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
-  enum { OPT_TLS = 256, OPT_AUTHFILE };
-  static const struct option options[] = {{"quiet", no_argument, NULL, 'q'},
-                                          {"tls-verify", optional_argument, NULL, OPT_TLS},
-                                          {"authfile", required_argument, NULL, OPT_AUTHFILE},
+    static const struct option options[] = {{"quiet", no_argument, NULL, 'q'},
+                                          REGISTRY_FLAG_OPTIONS,
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
   struct registry_flags rf = {.tls_verify = true};
   bool quiet = false;
-  int c, idx = 0;
-  while ((c = getopt_long(argc, argv, "qh", options, &idx)) != -1) {
+  int c;
+  while ((c = getopt_long(argc, argv, "qh", options, NULL)) != -1) {
     switch (c) {
     case 'q':
       quiet = true;
       break;
-    case OPT_TLS:
-    case OPT_AUTHFILE:
-      if (registry_flag(&rf, options[idx].name, optarg, err) < 0)
+    case REGISTRY_OPT_TLS:
+    case REGISTRY_OPT_AUTHFILE:
+      if (registry_flag(&rf, c, optarg, err) < 0)
         return -1;
       break;
     case 'h':

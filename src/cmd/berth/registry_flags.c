@@ -2,20 +2,17 @@
 
 #include <string.h>
 
-int registry_flag(struct registry_flags *f, const char *name, const char *value, berth_error **err) {
-  if (strcmp(name, "tls-verify") == 0) {
+int registry_flag(struct registry_flags *f, int code, const char *value, berth_error **err) {
+  if (code == REGISTRY_OPT_TLS) {
     if (value == NULL || strcmp(value, "true") == 0)
       f->tls_verify = true;
     else if (strcmp(value, "false") == 0)
       f->tls_verify = false;
     else
       return berth_fail(err, 0, "--tls-verify=%s: expected true or false", value);
-    return 1;
+    return 0;
   }
-  if (strcmp(name, "authfile") == 0) {
-    f->auth_file = value;
-    return 1;
-  }
+  f->auth_file = value;
   return 0;
 }
 
