@@ -1,51 +1,59 @@
 #include "image/db.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
+#include <sys/file.h>
 #include <unistd.h>
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS images ("
-    "  id TEXT PRIMARY KEY,"              /* config digest */
-    "  manifest_digest TEXT NOT NULL,"
-    "  manifest_media_type TEXT NOT NULL,"
-    "  created TEXT NOT NULL DEFAULT '',"  /* config.created */
-    "  architecture TEXT NOT NULL DEFAULT '',"
-    "  os TEXT NOT NULL DEFAULT '',"
-    "  size INTEGER NOT NULL,"            /* unpacked bytes of its layers */
-    "  added INTEGER NOT NULL);"          /* unix time stored here */
-    "CREATE TABLE IF NOT EXISTS tags ("
-    "  name TEXT PRIMARY KEY,"            /* docker.io/library/busybox:latest */
-    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
-    "CREATE INDEX IF NOT EXISTS tags_by_image ON tags(image_id);"
-    "CREATE TABLE IF NOT EXISTS repo_digests ("
-    "  name TEXT NOT NULL,"               /* docker.io/library/busybox@sha256:... */
-    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
-    "  PRIMARY KEY (name, image_id));"
-    "CREATE TABLE IF NOT EXISTS layers ("
-    "  chain_id TEXT PRIMARY KEY,"
-    "  diff_id TEXT NOT NULL,"
-    "  parent TEXT,"                      /* chain id of the layer below */
-    "  blob_digest TEXT NOT NULL,"        /* the blob it was unpacked from */
-    "  blob_media_type TEXT NOT NULL,"
-    "  blob_size INTEGER NOT NULL,"
-    "  size INTEGER NOT NULL);"           /* unpacked bytes */
-    "CREATE TABLE IF NOT EXISTS image_layers ("
-    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
-    "  position INTEGER NOT NULL,"
-    "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
-    "  PRIMARY KEY (image_id, position));"
-    "CREATE INDEX IF NOT EXISTS image_layers_by_chain ON image_layers(chain_id);"
-    /* every blob an image's manifest names (config, layers): a chain id's
-     * layer may come from different blobs (gzip from a registry, plain
-     * from an archive), and each image keeps its own */
-    "CREATE TABLE IF NOT EXISTS image_blobs ("
-    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
-    "  digest TEXT NOT NULL,"
-    "  PRIMARY KEY (image_id, digest));"
-    "CREATE INDEX IF NOT EXISTS image_blobs_by_digest ON image_blobs(digest);";
+#include "util/cleanup.h"
 
 int db_fail(sqlite3 *db, berth_error **err, const char *what) {
   return berth_fail(err, 0, "database: %s: %s", what, sqlite3_errmsg(db));
+}
+
+/* Runs fn under an exclusive flock on "<path>.init": the first opens
+ * switch the file to WAL and create tables, which take locks SQLite does not
+ * always wait for with the busy handler (a connection reading the schema
+ * while another changes the journal mode gets "database is locked" at once),
+ * so that set-up is done by one process at a time. */
+static int under_init_lock(const char *path, int (*fn)(sqlite3 *, void *, berth_error **), sqlite3 *db, void *arg,
+                           berth_error **err) {
+  cleanup_free char *lock_path = NULL;
+  if (asprintf(&lock_path, "%s.init", path) < 0)
+    return berth_fail(err, ENOMEM, "database lock");
+  cleanup_close int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return berth_fail(err, errno, "database lock \"%s\"", lock_path);
+  while (flock(fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return berth_fail(err, errno, "database lock \"%s\"", lock_path);
+  return fn(db, arg, err); /* closing fd releases the lock */
+}
+
+static int version_of(sqlite3 *db, const char *component) {
+  sqlite3_stmt *st = NULL;
+  int version = -1;
+  if (sqlite3_prepare_v2(db, "SELECT version FROM schema_versions WHERE component = ?", -1, &st, NULL) != SQLITE_OK)
+    return -1;
+  sqlite3_bind_text(st, 1, component, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    version = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return version;
+}
+
+static int setup_file(sqlite3 *db, void *path, berth_error **err) {
+  /* WAL lets readers (berth images, ps) run while another process writes;
+   * NORMAL sync is durable across process crashes, which is what the
+   * engine's crash-safety promise covers. */
+  if (sqlite3_exec(db,
+                   "PRAGMA journal_mode=WAL;"
+                   "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL);",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    return db_fail(db, err, path);
+  return 0;
 }
 
 sqlite3 *db_open(const char *path, berth_error **err) {
@@ -56,17 +64,51 @@ sqlite3 *db_open(const char *path, berth_error **err) {
     return NULL;
   }
   sqlite3_busy_timeout(db, 30000);
-  /* WAL lets readers (berth images, ps) run while another process writes;
-   * NORMAL sync is durable across process crashes, which is what the
-   * engine's crash-safety promise covers. */
-  if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL,
-                   NULL) != SQLITE_OK ||
-      sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+  if (sqlite3_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL) != SQLITE_OK) {
     db_fail(db, err, path);
     sqlite3_close(db);
     return NULL;
   }
+  /* WAL mode and schema_versions persist: once set, opening takes no lock */
+  if (version_of(db, "") == -1 && under_init_lock(path, setup_file, db, (void *)path, err) < 0) {
+    sqlite3_close(db);
+    return NULL;
+  }
   return db;
+}
+
+struct schema_change {
+  const char *component, *sql;
+  int version;
+};
+
+static int apply_schema(sqlite3 *db, void *arg, berth_error **err) {
+  const struct schema_change *c = arg;
+  if (version_of(db, c->component) == c->version)
+    return 0;
+  if (db_begin(db, err) < 0)
+    return -1;
+  char version[16];
+  snprintf(version, sizeof(version), "%d", c->version);
+  if (sqlite3_exec(db, c->sql, NULL, NULL, NULL) != SQLITE_OK) {
+    db_fail(db, err, c->component);
+    db_rollback(db);
+    return -1;
+  }
+  if (db_exec_text(db, err, "INSERT OR REPLACE INTO schema_versions (component, version) VALUES (?, ?)", c->component,
+                   version, NULL) < 0) {
+    db_rollback(db);
+    return -1;
+  }
+  return db_commit(db, err);
+}
+
+int db_ensure_schema(sqlite3 *db, const char *path, const char *component, int version, const char *sql,
+                     berth_error **err) {
+  struct schema_change c = {component, sql, version};
+  if (version_of(db, component) == version)
+    return 0;
+  return under_init_lock(path, apply_schema, db, &c, err);
 }
 
 void db_close(sqlite3 *db) {

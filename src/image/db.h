@@ -9,8 +9,13 @@
 
 #include "util/error.h"
 
-/* Opens (creating when missing) the database and its schema. */
+/* Opens (creating when missing) the database, in WAL mode. */
 sqlite3 *db_open(const char *path, berth_error **err);
+/* Creates the tables of one component (images, containers, ...) unless the
+ * database records that version of them already; sql must be idempotent
+ * (CREATE ... IF NOT EXISTS) or a migration from the previous version. */
+int db_ensure_schema(sqlite3 *db, const char *path, const char *component, int version, const char *sql,
+                     berth_error **err);
 void db_close(sqlite3 *db);
 
 int db_begin(sqlite3 *db, berth_error **err);

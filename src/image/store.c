@@ -13,6 +13,47 @@
 #include "util/cleanup.h"
 #include "util/fs.h"
 
+static const char images_schema[] =
+    "CREATE TABLE IF NOT EXISTS images ("
+    "  id TEXT PRIMARY KEY,"              /* config digest */
+    "  manifest_digest TEXT NOT NULL,"
+    "  manifest_media_type TEXT NOT NULL,"
+    "  created TEXT NOT NULL DEFAULT '',"  /* config.created */
+    "  architecture TEXT NOT NULL DEFAULT '',"
+    "  os TEXT NOT NULL DEFAULT '',"
+    "  size INTEGER NOT NULL,"            /* unpacked bytes of its layers */
+    "  added INTEGER NOT NULL);"          /* unix time stored here */
+    "CREATE TABLE IF NOT EXISTS tags ("
+    "  name TEXT PRIMARY KEY,"            /* docker.io/library/busybox:latest */
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
+    "CREATE INDEX IF NOT EXISTS tags_by_image ON tags(image_id);"
+    "CREATE TABLE IF NOT EXISTS repo_digests ("
+    "  name TEXT NOT NULL,"               /* docker.io/library/busybox@sha256:... */
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  PRIMARY KEY (name, image_id));"
+    "CREATE TABLE IF NOT EXISTS layers ("
+    "  chain_id TEXT PRIMARY KEY,"
+    "  diff_id TEXT NOT NULL,"
+    "  parent TEXT,"                      /* chain id of the layer below */
+    "  blob_digest TEXT NOT NULL,"        /* the blob it was unpacked from */
+    "  blob_media_type TEXT NOT NULL,"
+    "  blob_size INTEGER NOT NULL,"
+    "  size INTEGER NOT NULL);"           /* unpacked bytes */
+    "CREATE TABLE IF NOT EXISTS image_layers ("
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  position INTEGER NOT NULL,"
+    "  chain_id TEXT NOT NULL REFERENCES layers(chain_id),"
+    "  PRIMARY KEY (image_id, position));"
+    "CREATE INDEX IF NOT EXISTS image_layers_by_chain ON image_layers(chain_id);"
+    /* every blob an image's manifest names (config, layers): a chain id's
+     * layer may come from different blobs (gzip from a registry, plain
+     * from an archive), and each image keeps its own */
+    "CREATE TABLE IF NOT EXISTS image_blobs ("
+    "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  digest TEXT NOT NULL,"
+    "  PRIMARY KEY (image_id, digest));"
+    "CREATE INDEX IF NOT EXISTS image_blobs_by_digest ON image_blobs(digest);";
+
 static int open_dir(int parent, const char *name, berth_error **err) {
   if (mkdirat(parent, name, 0700) < 0 && errno != EEXIST)
     return berth_fail(err, errno, "create store directory \"%s\"", name);
@@ -44,7 +85,8 @@ struct store *store_open(const char *root, berth_error **err) {
   if (blobs < 0 || (s->blobsfd = open_dir(blobs, "sha256", err)) < 0 ||
       (s->layersfd = open_dir(s->rootfd, "layers", err)) < 0 || (s->tmpfd = open_dir(s->rootfd, "tmp", err)) < 0)
     goto fail;
-  if (asprintf(&db_path, "%s/berth.db", root) < 0 || (s->db = db_open(db_path, err)) == NULL)
+  if (asprintf(&db_path, "%s/berth.db", root) < 0 || (s->db = db_open(db_path, err)) == NULL ||
+      db_ensure_schema(s->db, db_path, "images", 1, images_schema, err) < 0)
     goto fail;
   return s;
 fail:
