@@ -27,7 +27,7 @@ test-deps:
 	@scripts/install-deps $(BUILD_DEPS) $(RUN_DEPS) $(TEST_DEPS)
 
 demo: deps all
-	@scripts/demo $(BUILD)/berth-runtime
+	@scripts/demo $(BUILD)/src/cmd/berth/berth
 
 check: test-deps all $(BUILD_ASAN)/build.ninja
 	ninja -C $(BUILD_ASAN)

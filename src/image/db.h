@@ -26,6 +26,11 @@ void db_rollback(sqlite3 *db);
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql, berth_error **err);
 /* Runs a statement with text parameters (NULL-terminated list), no rows. */
 int db_exec_text(sqlite3 *db, berth_error **err, const char *sql, ...);
+static inline void db_finalizep(sqlite3_stmt **st) {
+  sqlite3_finalize(*st);
+}
+#define cleanup_sqlite_stmt __attribute__((cleanup(db_finalizep)))
+
 /* The error for the last failed call on db. */
 int db_fail(sqlite3 *db, berth_error **err, const char *what);
 

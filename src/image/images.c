@@ -18,11 +18,6 @@
 #include "util/fs.h"
 #include "util/json.h"
 
-static inline void cleanup_stmt(sqlite3_stmt **st) {
-  sqlite3_finalize(*st);
-}
-#define cleanup_sql __attribute__((cleanup(cleanup_stmt)))
-
 static char *col_dup(sqlite3_stmt *st, int i) {
   const unsigned char *t = sqlite3_column_text(st, i);
   return strdup(t != NULL ? (const char *)t : "");
@@ -116,7 +111,7 @@ int images_unpack_layer(struct store *s, const struct descriptor *blob, const ch
 
 /* The recorded size, or the one the caller measured, or -1. */
 static int64_t layer_size(struct store *s, const char *chain_id) {
-  cleanup_sql sqlite3_stmt *st = db_prepare(s->db, "SELECT size FROM layers WHERE chain_id = ?", NULL);
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, "SELECT size FROM layers WHERE chain_id = ?", NULL);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, chain_id, -1, SQLITE_STATIC);
@@ -135,7 +130,7 @@ static int record_image(struct store *s, const struct image_add *add, const char
   if (db_begin(s->db, err) < 0)
     return -1;
   for (size_t i = 0; i < m->n_layers; i++) {
-    cleanup_sql sqlite3_stmt *st = db_prepare(
+    cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(
         s->db,
         "INSERT OR IGNORE INTO layers (chain_id, diff_id, parent, blob_digest, blob_media_type, blob_size, size) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -156,7 +151,7 @@ static int record_image(struct store *s, const struct image_add *add, const char
     }
   }
   {
-    cleanup_sql sqlite3_stmt *st = db_prepare(
+    cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(
         s->db,
         "INSERT INTO images (id, manifest_digest, manifest_media_type, created, architecture, os, size, added) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET manifest_digest = excluded.manifest_digest, "
@@ -178,7 +173,7 @@ static int record_image(struct store *s, const struct image_add *add, const char
     }
   }
   for (size_t i = 0; i < m->n_layers; i++) {
-    cleanup_sql sqlite3_stmt *st =
+    cleanup_sqlite_stmt sqlite3_stmt *st =
         db_prepare(s->db, "INSERT OR REPLACE INTO image_layers (image_id, position, chain_id) VALUES (?, ?, ?)", err);
     if (st == NULL)
       goto fail;
@@ -317,7 +312,7 @@ static bool looks_like_id(const char *name, const char **hex) {
 }
 
 static int lookup_one(struct store *s, const char *sql, const char *arg, char id[DIGEST_TEXT_MAX], int *count) {
-  cleanup_sql sqlite3_stmt *st = db_prepare(s->db, sql, NULL);
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, sql, NULL);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
@@ -399,7 +394,7 @@ int images_resolve(struct store *s, const char *name, char id[DIGEST_TEXT_MAX], 
 
 static char **column_list(struct store *s, const char *sql, const char *id, size_t *n) {
   *n = 0;
-  cleanup_sql sqlite3_stmt *st = db_prepare(s->db, sql, NULL);
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, sql, NULL);
   size_t cap = 4;
   char **v = calloc(cap + 1, sizeof(char *));
   if (st == NULL || v == NULL)
@@ -442,7 +437,7 @@ static void fill_record(sqlite3_stmt *st, struct image_record *r) {
 }
 
 int images_get(struct store *s, const char *id, struct image_record *r, berth_error **err) {
-  cleanup_sql sqlite3_stmt *st = db_prepare(s->db, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?", err);
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?", err);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -482,7 +477,7 @@ static int fill_all_lists(struct store *s, struct image_record *v, size_t n, ber
       "SELECT image_id, chain_id FROM image_layers ORDER BY image_id, position",
   };
   for (size_t q = 0; q < 3; q++) {
-    cleanup_sql sqlite3_stmt *st = db_prepare(s->db, queries[q], err);
+    cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, queries[q], err);
     if (st == NULL)
       return -1;
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -520,7 +515,7 @@ int images_manifest(struct store *s, const struct image_record *r, char **text, 
 int images_list(struct store *s, struct image_record **out, size_t *n, berth_error **err) {
   *out = NULL;
   *n = 0;
-  cleanup_sql sqlite3_stmt *st = db_prepare(s->db, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY added DESC, id", err);
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY added DESC, id", err);
   if (st == NULL)
     return -1;
   size_t cap = 0;
@@ -576,7 +571,7 @@ int images_add_repo_digest(struct store *s, const char *repo_digest, const char 
 }
 
 static int count_rows(struct store *s, const char *sql, const char *arg) {
-  cleanup_sql sqlite3_stmt *st = db_prepare(s->db, sql, NULL);
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(s->db, sql, NULL);
   if (st == NULL)
     return -1;
   sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
@@ -611,7 +606,7 @@ int images_remove(struct store *s, const char *id, berth_error **err) {
 }
 
 static bool blob_referenced(struct store *s, const char *digest) {
-  cleanup_sql sqlite3_stmt *st = db_prepare(
+  cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(
       s->db,
       "SELECT 1 FROM images WHERE manifest_digest = ?1 "
       "UNION ALL SELECT 1 FROM image_blobs WHERE digest = ?1 LIMIT 1",
@@ -678,7 +673,7 @@ int images_gc(struct store *s, uint64_t *freed, berth_error **err) {
   if (db_begin(s->db, err) < 0)
     return -1;
   if (freed != NULL) {
-    cleanup_sql sqlite3_stmt *st = db_prepare(
+    cleanup_sqlite_stmt sqlite3_stmt *st = db_prepare(
         s->db, "SELECT coalesce(sum(size), 0) FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_layers)",
         NULL);
     if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
@@ -692,8 +687,8 @@ int images_gc(struct store *s, uint64_t *freed, berth_error **err) {
   if (db_commit(s->db, err) < 0)
     return -1;
   remove_tmp_leftovers(s);
-  cleanup_sql sqlite3_stmt *layer_q = db_prepare(s->db, "SELECT 1 FROM layers WHERE chain_id = 'sha256:' || ?", err);
-  cleanup_sql sqlite3_stmt *blob_q = db_prepare(
+  cleanup_sqlite_stmt sqlite3_stmt *layer_q = db_prepare(s->db, "SELECT 1 FROM layers WHERE chain_id = 'sha256:' || ?", err);
+  cleanup_sqlite_stmt sqlite3_stmt *blob_q = db_prepare(
       s->db,
       "SELECT 1 FROM images WHERE manifest_digest = 'sha256:' || ?1 "
       "UNION ALL SELECT 1 FROM image_blobs WHERE digest = 'sha256:' || ?1 LIMIT 1",

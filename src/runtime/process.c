@@ -111,6 +111,11 @@ char *process_find_executable(const struct spec_process *p, berth_error **err) {
       berth_fail(err, EISDIR, "executable \"%s\"", name);
       return NULL;
     }
+    /* refused now, with its cause, rather than by execve after start */
+    if (access(name, X_OK) < 0) {
+      berth_fail(err, errno, "executable \"%s\"", name);
+      return NULL;
+    }
     return strdup(name);
   }
   const char *path = env_lookup(p->env, "PATH");

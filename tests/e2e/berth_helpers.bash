@@ -18,7 +18,26 @@ setup() {
 teardown() {
 	local cmd
 	for cmd in "${TEARDOWN_CMDS[@]}"; do eval "$cmd" || true; done
+	remove_all_containers
 	check_asan_reports
+}
+
+# Whatever a test left running: its containers, their monitors and mounts.
+remove_all_containers() {
+	[[ -f "$BROOT/berth.db" ]] || return 0
+	local ids
+	ids="$("$BERTH" --root "$BROOT" ps -aq --no-trunc 2>/dev/null)" || true
+	[[ -z "$ids" ]] || timeout 60 "$BERTH" --root "$BROOT" rm -f $ids >/dev/null 2>&1 || true
+	grep -F " $BROOT/" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+}
+
+# What a container leaves outside itself, for checking that nothing leaks:
+# mounts under the root, cgroups named after it, its directories.
+leftovers() { # ID
+	grep -F "$1" /proc/self/mountinfo | awk '{print "mount " $5}'
+	find /sys/fs/cgroup -maxdepth 3 -name "$1" 2>/dev/null | sed 's/^/cgroup /'
+	ls -d "$BROOT/containers/$1" "$BROOT/run/containers/$1" "$BROOT/run/runtime/$1" 2>/dev/null | sed 's/^/dir /'
+	true
 }
 
 berth() { timeout --kill-after=5 "$E2E_TIMEOUT" "$BERTH" --root "$BROOT" "$@"; }

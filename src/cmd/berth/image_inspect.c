@@ -100,6 +100,11 @@ static struct json_object *inspect_one(struct store *s, const char *id, berth_er
   return o;
 }
 
+struct json_object *image_inspect_object(struct store *s, const char *name, berth_error **err) {
+  char id[DIGEST_TEXT_MAX];
+  return images_find(s, name, id, err) < 0 ? NULL : inspect_one(s, id, err);
+}
+
 int cmd_image_inspect(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
   static const struct option options[] = {{"format", required_argument, NULL, 'f'},
                                           {"help", no_argument, NULL, 'h'},

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/containers.h"
+#include "engine/engine.h"
 #include "cmd/berth/format.h"
 #include "image/images.h"
 #include "image/reference.h"
@@ -44,7 +46,8 @@ int cmd_image_prune(struct berth_context *ctx, int argc, char **argv, berth_erro
     if (fgets(answer, sizeof(answer), stdin) == NULL || (answer[0] != 'y' && answer[0] != 'Y'))
       return 0;
   }
-  struct store *s = context_store(ctx, err);
+  struct engine *e = context_engine(ctx, err);
+  struct store *s = e != NULL ? e->store : NULL;
   if (s == NULL || store_hold(s, true, err) < 0)
     return -1;
   struct image_record *recs = NULL;
@@ -55,6 +58,15 @@ int cmd_image_prune(struct berth_context *ctx, int argc, char **argv, berth_erro
   for (size_t i = 0; i < n; i++) {
     /* dangling: no tag and no digest reference (docker keeps name@digest pulls) */
     if (!all && (recs[i].n_tags > 0 || recs[i].n_repo_digests > 0))
+      continue;
+    /* an image a container stands on is in use, whatever its tags */
+    char users[1][CONTAINER_ID_LEN + 1];
+    size_t n_users = 0;
+    if (containers_using_image(e, recs[i].id, users, 1, &n_users, err) < 0) {
+      image_records_free(recs, n);
+      return -1;
+    }
+    if (n_users > 0)
       continue;
     if (images_remove(s, recs[i].id, err) < 0) {
       image_records_free(recs, n);

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/containers.h"
+#include "engine/engine.h"
+#include "engine/lifecycle.h"
 #include "image/images.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -24,7 +27,34 @@ static bool one_repository(const struct image_record *r) {
 /* docker: a name removes that tag (and the image with its last tag); an ID
  * removes the image with all its tags, which needs -f when they are in
  * more than one repository. */
-static int remove_one(struct store *s, const char *name, bool force, berth_error **err) {
+/* An image its containers stand on goes only with -f, and then its
+ * containers go first (as podman does: none is left without its layers). */
+static int check_containers(struct engine *e, const char *name, const char *id, bool by_tag, bool force,
+                            berth_error **err) {
+  char users[8][CONTAINER_ID_LEN + 1];
+  size_t n;
+  if (containers_using_image(e, id, users, 8, &n, err) < 0)
+    return -1;
+  if (n == 0)
+    return 0;
+  if (!force) {
+    if (by_tag)
+      return berth_fail(err, 0,
+                        "conflict: unable to remove repository reference \"%s\" (must force) - container %.12s is "
+                        "using its referenced image %.12s",
+                        name, users[0], digest_hex(id));
+    return berth_fail(err, 0, "conflict: unable to delete %.12s (must be forced) - image is being used by container %.12s",
+                      digest_hex(id), users[0]);
+  }
+  for (size_t i = 0; i < n && i < 8; i++)
+    if (lifecycle_remove(e, users[i], true, false, err) < 0)
+      return -1;
+  /* more than 8: go round again */
+  return n > 8 ? check_containers(e, name, id, by_tag, force, err) : 0;
+}
+
+static int remove_one(struct engine *e, const char *name, bool force, berth_error **err) {
+  struct store *s = e->store;
   char id[DIGEST_TEXT_MAX];
   enum image_match how;
   if (images_resolve_how(s, name, id, &how, err) < 0)
@@ -56,7 +86,7 @@ static int remove_one(struct store *s, const char *name, bool force, berth_error
                digest_hex(id));
     goto out;
   }
-  if (images_remove(s, id, err) < 0)
+  if (check_containers(e, name, id, by_tag, force, err) < 0 || images_remove(s, id, err) < 0)
     goto out;
   for (size_t i = 0; i < r.n_tags; i++)
     printf("Untagged: %s\n", image_ref_familiar(r.tags[i]));
@@ -94,13 +124,14 @@ int cmd_rmi(struct berth_context *ctx, int argc, char **argv, berth_error **err)
   }
   if (optind >= argc)
     return cmd_usage_error("rmi", usage_text, err);
-  struct store *s = context_store(ctx, err);
-  if (s == NULL)
+  struct engine *e = context_engine(ctx, err);
+  if (e == NULL)
     return -1;
+  struct store *s = e->store;
   int status = 0;
   for (int i = optind; i < argc; i++) {
     berth_error *one = NULL;
-    if (remove_one(s, argv[i], force, &one) < 0) {
+    if (remove_one(e, argv[i], force, &one) < 0) {
       /* docker goes on with the others and reports each failure */
       fprintf(stderr, "Error response from daemon: %s\n", one->msg);
       berth_error_free(one);

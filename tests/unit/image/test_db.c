@@ -84,6 +84,8 @@ static void schema_versions_are_recorded(void) {
   EXPECT(db_ensure_schema(db, path, "things", 3, "ALTER TABLE nothing ADD COLUMN x;", &err) < 0);
   EXPECT(err != NULL);
   EXPECT_CONTAINS(err ? err->msg : NULL, "things");
+  berth_error_free(err);
+  err = NULL;
   sqlite3_stmt *st = db_prepare(db, "SELECT version FROM schema_versions WHERE component = 'things'", &err);
   EXPECT(st != NULL && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2);
   sqlite3_finalize(st);
