@@ -8,6 +8,8 @@ BUILD_DEPS = meson ninja-build pkg-config gcc python3 libjson-c-dev libseccomp-d
 	libcurl4-openssl-dev libsqlite3-dev libzstd-dev zlib1g-dev
 RUN_DEPS = busybox-static jq
 TEST_DEPS = bats jq iproute2 runc crun podman containerd umoci skopeo hyperfine util-linux docker-registry
+# dockerd, for bench/engine's side-by-side figures only
+BENCH_DEPS = docker.io
 
 .PHONY: all deps test-deps demo check bench install clean
 
@@ -34,13 +36,17 @@ check: test-deps all $(BUILD_ASAN)/build.ninja
 	tests/run $(BUILD) $(BUILD_ASAN)
 
 bench: test-deps all
+	@scripts/install-deps $(BENCH_DEPS)
 	bench/run $(BUILD)/berth-runtime
 	bench/unpack
 	bench/images $(BUILD)/src/cmd/berth/berth
+	bench/engine $(BUILD)/src/cmd/berth/berth
 
 install: all
 	install -D -m 0755 $(BUILD)/berth-runtime $(DESTDIR)$(PREFIX)/bin/berth-runtime
 	install -D -m 0755 $(BUILD)/src/cmd/berth/berth $(DESTDIR)$(PREFIX)/bin/berth
+	install -D -m 0755 $(BUILD)/src/monitor/berth-monitor $(DESTDIR)$(PREFIX)/libexec/berth/berth-monitor
+	install -D -m 0755 $(BUILD)/src/init/berth-init $(DESTDIR)$(PREFIX)/libexec/berth/berth-init
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN)

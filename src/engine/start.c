@@ -49,7 +49,10 @@ static int mount_rootfs(struct engine *e, const struct container *c, const char 
       berth_fail(err, ENOMEM, "rootfs");
       goto out;
     }
-  ret = overlay_mount((const char *const *)lower, r.n_layers, upper, work, rootfs, err);
+  /* an --rm container's upper layer dies with it: never synced */
+  struct json_object *auto_remove = get(c->host_config, "AutoRemove");
+  ret = overlay_mount((const char *const *)lower, r.n_layers, upper, work, rootfs,
+                      auto_remove != NULL && json_object_get_boolean(auto_remove), err);
 out:
   for (size_t i = 0; lower != NULL && i < r.n_layers; i++)
     free(lower[i]);
@@ -335,13 +338,8 @@ int lifecycle_start(struct engine *e, const char *ref, const struct start_option
   s.socket_path = socket_path;
   s.log_max_size = log_option(c.host_config, "max-size", true);
   s.log_max_file = (int)log_option(c.host_config, "max-file", false);
-  struct json_object *health = get(c.config, "Healthcheck");
-  struct json_object *test = get(health, "Test");
-  if (test != NULL && json_object_array_length(test) > 0 &&
-      strcmp(json_object_get_string(json_object_array_get_idx(test, 0)), "NONE") != 0) {
-    int64_t interval = json_object_get_int64(get(health, "Interval"));
-    s.health_interval_ms = (interval > 0 ? interval : 30000000000LL) / 1000000;
-  }
+  /* health checks (s.health_interval_ms) wait for `berth exec`: until
+   * then a container runs without them */
   int spawned = spawn_monitor(&s, &c, exit_code, err);
   close_pair(s.pipes.in);
   close_pair(s.pipes.out);

@@ -52,8 +52,10 @@ int lifecycle_kill(struct engine *e, const char *ref, int sig, berth_error **err
     berth_fail(err, 0, "cannot kill container: %s: container %s is not running", ref, c.id);
     goto out;
   }
-  /* docker: a container killed by the user is not restarted */
-  c.manually_stopped = true;
+  /* docker: a container the user killed is not restarted; a signal it
+   * may well survive (HUP to reload) changes nothing */
+  if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
+    c.manually_stopped = true;
   if (containers_save_state(e, &c, err) < 0)
     goto out;
   ret = container_kill(&e->runtime, c.id, sig, false, err);

@@ -183,6 +183,11 @@ See 'berth run --help'."
 	assert_contains "$output" "Invalid container name"
 	run -1 berth rm nosuch
 	assert_contains "$output" "No such container: nosuch"
+	# as docker: rm -f of what is not there is no error, and says nothing
+	run -0 berth rm -f nosuch
+	assert_eq "$output" ""
+	run -125 berth run --rm --health-cmd true busybox true
+	assert_contains "$output" "health checks are not supported"
 	# the failed runs with --rm left nothing; without --rm docker keeps the
 	# container "created" with its error
 	run -127 berth run --name kept busybox nosuchcommand

@@ -424,14 +424,9 @@ static int parse_one(struct container_flags *f, int c, const char *value, char *
     return options_add_label(labels, n_labels, value, err);
   case OPT_LABEL_FILE:
     return options_read_env_file(labels, n_labels, value, false, err);
-  case OPT_HEALTH_CMD: {
-    struct json_object *h = object_of(cfg, "Healthcheck");
-    struct json_object *test = json_object_new_array();
-    json_object_array_add(test, json_object_new_string("CMD-SHELL"));
-    json_object_array_add(test, json_object_new_string(value));
-    json_object_object_add(h, "Test", test);
-    return 0;
-  }
+  case OPT_HEALTH_CMD:
+    /* health checks run through `berth exec`, which comes next */
+    return berth_fail(err, 0, "--health-cmd: health checks are not supported by berth yet");
   case OPT_HEALTH_INTERVAL:
     return set_duration(object_of(cfg, "Healthcheck"), "Interval", value, "--health-interval", err);
   case OPT_HEALTH_TIMEOUT:

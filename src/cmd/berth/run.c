@@ -70,8 +70,12 @@ static int run_attached(struct berth_context *ctx, struct container_flags *f, co
     return -EXIT_ENGINE;
   int status = 0;
   int relayed = attach_relay(mine, &opts, &status, err);
-  if (relayed != 0)
-    return relayed == 1 ? 0 : -EXIT_ENGINE; /* detached: the monitor cleans up later */
+  if (relayed < 0) {
+    berth_error_wrap(err, "container %.12s", id);
+    return -EXIT_ENGINE;
+  }
+  if (relayed == 1)
+    return 0; /* detached: the monitor cleans up when it ends */
   if (opts.owner) {
     if (lifecycle_cleanup(e, id, false, err) < 0)
       return -EXIT_ENGINE;

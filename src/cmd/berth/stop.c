@@ -22,10 +22,11 @@ static int for_each(struct berth_context *ctx, int argc, char **argv, const char
   int failed = 0;
   for (int i = optind; i < argc; i++) {
     berth_error *one = NULL;
-    if (op(e, argv[i], arg, &one) < 0) {
+    int r = op(e, argv[i], arg, &one);
+    if (r < 0) {
       cmd_report(one);
       failed = 1;
-    } else if (echo) {
+    } else if (echo && r == 0) {
       printf("%s\n", argv[i]);
       fflush(stdout);
     }
@@ -165,9 +166,17 @@ struct rm_flags {
   bool force, volumes;
 };
 
+/* docker: rm -f of a container that does not exist is no error (1: nothing echoed) */
 static int rm_one(struct engine *e, const char *ref, void *arg, berth_error **err) {
   struct rm_flags *f = arg;
-  return lifecycle_remove(e, ref, f->force, f->volumes, err);
+  if (lifecycle_remove(e, ref, f->force, f->volumes, err) == 0)
+    return 0;
+  if (f->force && strncmp((*err)->msg, "No such container", 17) == 0) {
+    berth_error_free(*err);
+    *err = NULL;
+    return 1;
+  }
+  return -1;
 }
 
 int cmd_rm(struct berth_context *ctx, int argc, char **argv, berth_error **err) {

@@ -74,7 +74,7 @@ static void check_merged(const char *how, bool short_names) {
   snprintf(work, sizeof(work), "%s/work", base);
   snprintf(merged, sizeof(merged), "%s/merged", base);
   berth_error *err = NULL;
-  int r = overlay_mount((const char *const *)lower, LAYERS, upper, work, merged, &err);
+  int r = overlay_mount((const char *const *)lower, LAYERS, upper, work, merged, false, &err);
   if (r < 0)
     printf("#   %s: %s\n", how, err->msg);
   EXPECT(r == 0);
@@ -115,14 +115,54 @@ static void test_classic_short_names(void) {
 
 static void test_errors(void) {
   berth_error *err = NULL;
-  EXPECT(overlay_mount(NULL, 0, "/u", "/w", "/m", &err) < 0);
+  EXPECT(overlay_mount(NULL, 0, "/u", "/w", "/m", false, &err) < 0);
   EXPECT_CONTAINS(err != NULL ? err->msg : NULL, "without layers");
   berth_error_free(err);
   err = NULL;
   const char *missing[] = {"/nonexistent/berth/layer"};
-  EXPECT(overlay_mount(missing, 1, "/tmp", "/tmp", "/tmp", &err) < 0);
+  EXPECT(overlay_mount(missing, 1, "/tmp", "/tmp", "/tmp", false, &err) < 0);
   EXPECT_CONTAINS(err != NULL ? err->msg : NULL, "/nonexistent/berth/layer");
   berth_error_free(err);
+}
+
+/* volatile: shown in the mount's options, and mounting the same upper and
+ * work again works (the kernel's leftover marker is cleared) */
+static void test_volatile(void) {
+  for (int classic = 0; classic < 2; classic++) {
+    overlay_force_classic(classic);
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s/layers %s/upper %s/work %s/merged; mkdir -p %s/layers %s/upper %s/work %s/merged",
+             base, base, base, base, base, base, base, base);
+    if (system(cmd) != 0)
+      return;
+    char *lower[LAYERS];
+    make_layers(lower, classic);
+    char upper[256], work[256], merged[256];
+    snprintf(upper, sizeof(upper), "%s/upper", base);
+    snprintf(work, sizeof(work), "%s/work", base);
+    snprintf(merged, sizeof(merged), "%s/merged", base);
+    for (int round = 0; round < 2; round++) {
+      berth_error *err = NULL;
+      int r = overlay_mount((const char *const *)lower, 2, upper, work, merged, true, &err);
+      if (r < 0)
+        printf("#   volatile (classic %d, round %d): %s\n", classic, round, err->msg);
+      berth_error_free(err);
+      EXPECT(r == 0);
+      if (r < 0)
+        break;
+      char *info = read_text("/proc/self/mountinfo");
+      char *line = info != NULL ? strstr(info, merged) : NULL;
+      char *end = line != NULL ? strchr(line, '\n') : NULL;
+      if (end != NULL)
+        *end = '\0';
+      EXPECT(line != NULL && strstr(line, "volatile") != NULL);
+      free(info);
+      EXPECT(umount2(merged, MNT_DETACH) == 0);
+    }
+    for (int i = 0; i < LAYERS; i++)
+      free(lower[i]);
+  }
+  overlay_force_classic(0);
 }
 
 int main(void) {
@@ -134,6 +174,7 @@ int main(void) {
   RUN(test_new_api);
   RUN(test_classic_short_names);
   RUN(test_errors);
+  RUN(test_volatile);
   char cmd[300];
   snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
   if (system(cmd) != 0)
