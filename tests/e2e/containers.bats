@@ -242,3 +242,19 @@ run"
 	assert_eq "$(wc -l <<<"$output")" 20
 	assert_eq "$(sort -u <<<"$output" | wc -l)" 20
 }
+
+@test "rename: the new name finds it, the old one no more; a taken or bad name is refused" {
+	run -0 berth create --name first busybox true
+	local id="$output"
+	run -0 berth create --name taken busybox true
+	run -0 berth rename first second
+	assert_eq "$(berth inspect -f '{{.Id}} {{.Name}}' second)" "$id /second"
+	run -1 berth inspect first
+	run -1 berth rename second taken
+	assert_contains "$output" 'The container name "/taken" is already in use'
+	run -1 berth rename second 'bad name'
+	assert_contains "$output" "Invalid container name"
+	assert_eq "$(berth inspect -f '{{.Name}}' "$id")" /second
+	run -0 berth version
+	assert_contains "$output" "Version:"
+}

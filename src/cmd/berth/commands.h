@@ -26,7 +26,8 @@ struct engine *context_engine(struct berth_context *ctx, berth_error **err);
 typedef int command_fn(struct berth_context *ctx, int argc, char **argv, berth_error **err);
 
 command_fn cmd_run, cmd_create, cmd_start, cmd_stop, cmd_restart, cmd_kill, cmd_pause, cmd_unpause, cmd_wait, cmd_rm,
-    cmd_ps, cmd_logs, cmd_inspect, cmd_container_inspect, cmd_container_cleanup, cmd_container_prune;
+    cmd_ps, cmd_logs, cmd_inspect, cmd_container_inspect, cmd_container_cleanup, cmd_container_prune, cmd_rename,
+    cmd_version;
 command_fn cmd_images, cmd_tag, cmd_rmi, cmd_image_inspect, cmd_save, cmd_load, cmd_import, cmd_image_prune,
     cmd_system_df, cmd_pull, cmd_push, cmd_login, cmd_logout;
 

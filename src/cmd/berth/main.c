@@ -29,6 +29,7 @@ static const struct command top_commands[] = {
     {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
+    {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart one or more containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
     {"rmi", cmd_rmi, "Remove one or more images"},
@@ -38,6 +39,7 @@ static const struct command top_commands[] = {
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"version", cmd_version, "Show the berth version information"},
     {"volume", cmd_volume, NULL}, /* a group of its own (volume.c) */
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };
@@ -67,6 +69,7 @@ static const struct command container_commands[] = {
     {"ps", cmd_ps, NULL},
     {"pause", cmd_pause, "Pause all processes within one or more containers"},
     {"prune", cmd_container_prune, "Remove all stopped containers"},
+    {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart one or more containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
     {"run", cmd_run, "Create and run a new container from an image"},
