@@ -23,6 +23,7 @@
 #include "runtime/init.h"
 #include "runtime/namespaces.h"
 #include "runtime/seccomp.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/spec.h"
 #include "runtime/start_stub.h"
 #include "runtime/state.h"
@@ -221,6 +222,25 @@ static int restore_cpus(pid_t pid, const char *initial, berth_error **err) {
   return 0;
 }
 
+/* linux.seccomp as a ready BPF program, from the cache under the state root
+ * or compiled here and cached, so that the same profile is not built again
+ * for every container.  False leaves the filter to init, as for notify
+ * rules; after a failure here, init's own build reports the error. */
+static bool prepare_seccomp(const struct creation *c, struct seccomp_program *prog) {
+  const struct spec_seccomp *sc = c->spec->lnx.seccomp;
+  if (sc == NULL || !seccomp_spec_precompilable(sc))
+    return false;
+  berth_error *err = NULL;
+  bool hit = false;
+  if (seccomp_cache_get(c->rootfd, sc, prog, &hit, &err) < 0) {
+    berth_debug("%s: the container process builds the filter itself", err->msg);
+    berth_error_free(err);
+    return false;
+  }
+  berth_debug("seccomp: filter of %zu instructions %s", prog->n_insns, hit ? "from the cache" : "compiled");
+  return true;
+}
+
 /* Clones init.  A new network namespace is left for init to make with
  * unshare: the kernel takes a millisecond or more to set one up, which then
  * overlaps with our cgroup work instead of blocking clone(). */
@@ -254,6 +274,10 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
   /* init joins its cgroup itself (cheaply) unless clone put it in a new user
    * namespace, where it has no rights over the host's cgroup files. */
   c->init_enters_cgroup = intermediate || !l->namespaces[NS_USER].present;
+  /* A clone of this process can load a program compiled here; an init that
+   * re-executes the runtime builds the filter itself. */
+  __attribute__((cleanup(seccomp_program_clear))) struct seccomp_program seccomp_prog = {0};
+  bool seccomp_prepared = !guard && prepare_seccomp(c, &seccomp_prog);
   struct init_args args = {
       .cgroup = c->cg,
       .enter_cgroup = c->init_enters_cgroup,
@@ -268,6 +292,7 @@ static int spawn_init(struct creation *c, struct create_options *opts, const cha
       .no_new_keyring = opts->no_new_keyring,
       .preserve_fds = opts->preserve_fds,
       .start_stub_fd = stub_fd,
+      .seccomp_program = seccomp_prepared ? &seccomp_prog : NULL,
   };
   cleanup_close int config_fd = -1;
   cleanup_close int exe_fd = -1;
@@ -370,6 +395,9 @@ int container_create(const struct runtime_context *ctx, struct create_options *o
   opts->console_master = -1;
   if (state_check_id(opts->id, err) < 0)
     return -1;
+  if (strcmp(opts->id, SECCOMP_CACHE_DIR) == 0)
+    return berth_fail(err, 0, "container id \"%s\" is reserved: the state root keeps compiled seccomp filters there",
+                      opts->id);
   cleanup_free char *raw = NULL;
   size_t raw_len = 0;
   struct spec *spec = spec_load(opts->bundle, &raw, &raw_len, err);

@@ -200,7 +200,7 @@ static int init_run(struct init_args *a, berth_error **err) {
   if (env == NULL)
     return -1;
   int notify_fd = -1;
-  if (process_drop_privileges(p, l->seccomp, &notify_fd, err) < 0)
+  if (process_drop_privileges_prepared(p, l->seccomp, a->seccomp_program, &notify_fd, err) < 0)
     return -1;
   if (notify_fd >= 0) {
     int r = sync_send(a->sync_fd, SYNC_SECCOMP_FD, 0, NULL, notify_fd, err);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "runtime/cgroup/cgroup.h"
+#include "runtime/seccomp.h"
 #include "runtime/spec.h"
 
 struct init_args {
@@ -23,6 +24,9 @@ struct init_args {
   bool no_new_keyring;
   int preserve_fds;
   int start_stub_fd; /* >= 0: become the start stub at the end (start_stub.h) */
+  /* linux.seccomp compiled by create (seccomp_cache.h), or NULL: init
+   * builds the filter itself. */
+  const struct seccomp_program *seccomp_program;
 };
 
 /* Never returns: execs the container's program or exits non-zero after

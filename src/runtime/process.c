@@ -134,12 +134,24 @@ char *process_find_executable(const struct spec_process *p, berth_error **err) {
   return NULL;
 }
 
+static int load_seccomp(const struct spec_seccomp *seccomp, const struct seccomp_program *prepared, int *notify_fd,
+                        berth_error **err) {
+  if (prepared != NULL)
+    return seccomp_program_load(prepared, err);
+  return seccomp_install(seccomp, notify_fd, err);
+}
+
 int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp,
                             int *notify_fd, berth_error **err) {
+  return process_drop_privileges_prepared(p, seccomp, NULL, notify_fd, err);
+}
+
+int process_drop_privileges_prepared(const struct spec_process *p, const struct spec_seccomp *seccomp,
+                                     const struct seccomp_program *prepared, int *notify_fd, berth_error **err) {
   *notify_fd = -1;
   /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it while
    * the capabilities are still there. */
-  if (seccomp != NULL && !p->no_new_privileges && seccomp_install(seccomp, notify_fd, err) < 0)
+  if (seccomp != NULL && !p->no_new_privileges && load_seccomp(seccomp, prepared, notify_fd, err) < 0)
     return -1;
   /* The runtime never writes "deny" to a user namespace's setgroups file. */
   if (setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0)
@@ -163,7 +175,7 @@ int process_drop_privileges(const struct spec_process *p, const struct spec_secc
   if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return berth_fail(err, errno, "set no_new_privs");
   /* With no_new_privs, as late as possible: fewer syscalls for the profile to allow. */
-  if (seccomp != NULL && p->no_new_privileges && seccomp_install(seccomp, notify_fd, err) < 0)
+  if (seccomp != NULL && p->no_new_privileges && load_seccomp(seccomp, prepared, notify_fd, err) < 0)
     return -1;
   return 0;
 }

@@ -22,6 +22,11 @@ char *process_find_executable(const struct spec_process *p, berth_error **err);
  * that keeps each step permitted.  *notify_fd gets a seccomp listener fd or -1. */
 int process_drop_privileges(const struct spec_process *p, const struct spec_seccomp *seccomp,
                             int *notify_fd, berth_error **err);
+/* The same, loading prepared (linux.seccomp compiled ahead of time, no
+ * notify rules) instead of building the filter from seccomp when not NULL. */
+struct seccomp_program;
+int process_drop_privileges_prepared(const struct spec_process *p, const struct spec_seccomp *seccomp,
+                                     const struct seccomp_program *prepared, int *notify_fd, berth_error **err);
 /* chdir to cwd resolved inside "/" with no magic links. */
 int process_chdir(const char *cwd, berth_error **err);
 /* Marks every fd from first_kept_fd on close-on-exec, so nothing of the

@@ -6,11 +6,18 @@
 #include "runtime/seccomp.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,6 +28,13 @@
  * be tested with #ifdef). */
 #if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 6)
 #define HAVE_SCMP_WAITKILL 1
+#endif
+
+#ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
+#define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
+#endif
+#ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+#define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
 /* Indexed by enum spec_seccomp_action. */
@@ -141,16 +155,17 @@ struct flag_entry {
   const char *name;
   int attr;              /* enum scmp_filter_attr, or -1 when libseccomp has none */
   unsigned int min_api;  /* seccomp_api_get() level that supports it */
+  unsigned int kernel;   /* the SECCOMP_FILTER_FLAG_* seccomp_load passes for it */
 };
 
 static const struct flag_entry flag_table[] = {
-    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2},
-    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3},
-    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4},
+    {"SECCOMP_FILTER_FLAG_TSYNC", SCMP_FLTATR_CTL_TSYNC, 2, SECCOMP_FILTER_FLAG_TSYNC},
+    {"SECCOMP_FILTER_FLAG_LOG", SCMP_FLTATR_CTL_LOG, 3, SECCOMP_FILTER_FLAG_LOG},
+    {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SCMP_FLTATR_CTL_SSB, 4, SECCOMP_FILTER_FLAG_SPEC_ALLOW},
 #ifdef HAVE_SCMP_WAITKILL
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 7},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SCMP_FLTATR_CTL_WAITKILL, 7, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
 #else
-    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", -1, 0},
+    {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", -1, 0, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
 #endif
 };
 
@@ -193,6 +208,22 @@ static const struct flag_entry *find_flag(const char *name) {
 bool seccomp_flag_supported(const char *flag) {
   const struct flag_entry *f = find_flag(flag);
   return f != NULL && f->attr >= 0 && seccomp_api_get() >= f->min_api;
+}
+
+/* The entry for a spec flag name, or an error as a build reports it. */
+static const struct flag_entry *usable_flag(const char *name, berth_error **err) {
+  const struct flag_entry *f = find_flag(name);
+  if (f == NULL) {
+    berth_fail(err, 0, "seccomp: unknown flag \"%s\"", name);
+    return NULL;
+  }
+  if (f->attr < 0 || seccomp_api_get() < f->min_api) {
+    char version[32];
+    seccomp_library_version(version, sizeof(version));
+    berth_fail(err, 0, "seccomp: flag %s is not supported by libseccomp %s on this kernel", f->name, version);
+    return NULL;
+  }
+  return f;
 }
 
 void seccomp_library_version(char *buf, size_t len) {
@@ -399,14 +430,9 @@ static int build_filter(const struct spec_seccomp *spec, scmp_filter_ctx *out, b
 
   bool tsync = false;
   for (size_t i = 0; i < spec->n_flags; i++) {
-    const struct flag_entry *f = find_flag(spec->flags[i]);
+    const struct flag_entry *f = usable_flag(spec->flags[i], err);
     if (f == NULL)
-      return berth_fail(err, 0, "seccomp: unknown flag \"%s\"", spec->flags[i]);
-    if (f->attr < 0 || seccomp_api_get() < f->min_api) {
-      char version[32];
-      seccomp_library_version(version, sizeof(version));
-      return berth_fail(err, 0, "seccomp: flag %s is not supported by libseccomp %s on this kernel", f->name, version);
-    }
+      return -1;
     rc = seccomp_attr_set(ctx, (enum scmp_filter_attr)f->attr, 1);
     if (rc < 0)
       return berth_fail(err, -rc, "seccomp: set flag %s", f->name);
@@ -452,6 +478,103 @@ int seccomp_install(const struct spec_seccomp *seccomp, int *notify_fd, berth_er
     else
       close(fd); /* nobody to answer: notified syscalls now fail with ENOSYS */
   }
+  return 0;
+}
+
+bool seccomp_spec_precompilable(const struct spec_seccomp *seccomp) {
+  /* seccomp_spec_load_flags mirrors the load of libseccomp 2.5 and 2.6;
+   * another version may pass other flags. */
+  const struct scmp_version *v = seccomp_version();
+  if (v == NULL || v->major != 2 || v->minor < 5 || v->minor > 6)
+    return false;
+  if (seccomp->default_action == SECCOMP_ACTION_NOTIFY)
+    return false;
+  for (size_t i = 0; i < seccomp->n_syscalls; i++)
+    if (seccomp->syscalls[i].action == SECCOMP_ACTION_NOTIFY)
+      return false;
+  /* WAIT_KILLABLE_RECV only means something with a listener, which these
+   * filters never have: leave whatever libseccomp makes of it to libseccomp. */
+  for (size_t i = 0; i < seccomp->n_flags; i++)
+    if (strcmp(seccomp->flags[i], "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") == 0)
+      return false;
+  return true;
+}
+
+int seccomp_spec_load_flags(const struct spec_seccomp *seccomp, unsigned int *flags, berth_error **err) {
+  *flags = 0;
+  for (size_t i = 0; i < seccomp->n_flags; i++) {
+    const struct flag_entry *f = usable_flag(seccomp->flags[i], err);
+    if (f == NULL)
+      return -1;
+    *flags |= f->kernel;
+  }
+  /* libseccomp (sys_filter_load) adds TSYNC_ESRCH to TSYNC when the kernel
+   * has it, which it learns with API level 6: a thread that cannot be
+   * synchronized then fails the load with ESRCH instead of returning its id. */
+  if ((*flags & SECCOMP_FILTER_FLAG_TSYNC) && seccomp_api_get() >= 6)
+    *flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  return 0;
+}
+
+void seccomp_program_clear(struct seccomp_program *prog) {
+  free(prog->insns);
+  *prog = (struct seccomp_program){0};
+}
+
+/* seccomp_export_bpf writes to an fd only (libseccomp 2.5 has no export to
+ * memory): a memfd, read back. */
+int seccomp_spec_compile(const struct spec_seccomp *seccomp, struct seccomp_program *prog, berth_error **err) {
+  *prog = (struct seccomp_program){0};
+  bool uses_notify;
+  cleanup_scmp scmp_filter_ctx ctx = NULL;
+  if (build_filter(seccomp, &ctx, &uses_notify, err) < 0)
+    return -1;
+  if (uses_notify)
+    return berth_fail(err, 0, "seccomp: a filter with SCMP_ACT_NOTIFY rules is only loaded by libseccomp");
+  unsigned int flags;
+  if (seccomp_spec_load_flags(seccomp, &flags, err) < 0)
+    return -1;
+  cleanup_close int fd = memfd_create("berth-seccomp", MFD_CLOEXEC);
+  if (fd < 0)
+    return berth_fail(err, errno, "seccomp: memfd for the BPF program");
+  int rc = seccomp_export_bpf(ctx, fd);
+  if (rc < 0)
+    return berth_fail(err, -rc, "seccomp: export the BPF program");
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return berth_fail(err, errno, "seccomp: BPF program");
+  size_t size = (size_t)st.st_size;
+  if (size == 0 || size % sizeof(struct sock_filter) != 0 || size / sizeof(struct sock_filter) > USHRT_MAX)
+    return berth_fail(err, 0, "seccomp: BPF program of %zu bytes", size);
+  cleanup_free struct sock_filter *insns = malloc(size);
+  if (insns == NULL)
+    return berth_fail(err, ENOMEM, "seccomp: BPF program");
+  for (size_t done = 0; done < size;) {
+    ssize_t n = pread(fd, (char *)insns + done, size - done, (off_t)done);
+    if (n <= 0)
+      return berth_fail(err, n < 0 ? errno : EIO, "seccomp: read back the BPF program");
+    done += (size_t)n;
+  }
+  prog->insns = TAKE_PTR(insns);
+  prog->n_insns = size / sizeof(struct sock_filter);
+  prog->flags = flags;
+  return 0;
+}
+
+/* What libseccomp's seccomp_load does with the program, given the flags it
+ * would pass (seccomp_spec_load_flags) and no listener: seccomp(2), or the
+ * prctl of kernels before 3.17. */
+int seccomp_program_load(const struct seccomp_program *prog, berth_error **err) {
+  if (prog->n_insns == 0 || prog->n_insns > USHRT_MAX)
+    return berth_fail(err, EINVAL, "seccomp: load a filter of %zu instructions", prog->n_insns);
+  struct sock_fprog fprog = {.len = (unsigned short)prog->n_insns, .filter = prog->insns};
+  long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, prog->flags, &fprog);
+  if (rc < 0 && errno == ENOSYS && prog->flags == 0)
+    rc = prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog);
+  if (rc > 0) /* TSYNC without TSYNC_ESRCH: the id of a thread left behind */
+    return berth_fail(err, ESRCH, "seccomp: load the filter");
+  if (rc < 0)
+    return berth_fail(err, errno, "seccomp: load the filter");
   return 0;
 }
 

@@ -13,6 +13,39 @@
  * not set no_new_privs: without it the kernel needs CAP_SYS_ADMIN, so load
  * before dropping capabilities. */
 int seccomp_install(const struct spec_seccomp *seccomp, int *notify_fd, berth_error **err);
+/* A filter compiled ahead of time (seccomp_cache.h), loaded later with the
+ * seccomp(2) syscall alone: what seccomp_install would load, without
+ * building it again in the container's process. */
+struct sock_filter;
+struct seccomp_program {
+  struct sock_filter *insns; /* malloc'ed */
+  size_t n_insns;
+  unsigned int flags; /* SECCOMP_FILTER_FLAG_* that seccomp_load would pass */
+};
+
+/* Identifies how build_filter turns a spec into a program: part of the
+ * seccomp cache key.  Bump it with any change that can make the same spec
+ * (with the same libseccomp) build a different program, or cached programs
+ * of the old code would go on being loaded. */
+#define SECCOMP_BUILD_VERSION 1
+
+/* Whether seccomp_spec_compile + seccomp_program_load can stand in for
+ * seccomp_install: no rule uses SCMP_ACT_NOTIFY (its listener fd only comes
+ * from libseccomp's own load), and the libseccomp in use is one whose load
+ * flags seccomp_spec_load_flags reproduces (2.5 and 2.6). */
+bool seccomp_spec_precompilable(const struct spec_seccomp *seccomp);
+/* Builds the filter as seccomp_install does and fills *prog with its BPF
+ * program and load flags, loading nothing. */
+int seccomp_spec_compile(const struct spec_seccomp *seccomp, struct seccomp_program *prog, berth_error **err);
+/* The SECCOMP_FILTER_FLAG_* that libseccomp's seccomp_load passes for the
+ * spec's flags on this kernel (no notify rules); fails as seccomp_install
+ * would for a flag this libseccomp or kernel lacks. */
+int seccomp_spec_load_flags(const struct spec_seccomp *seccomp, unsigned int *flags, berth_error **err);
+/* Loads prog into the calling process with seccomp(SECCOMP_SET_MODE_FILTER).
+ * Like seccomp_install, it does not set no_new_privs. */
+int seccomp_program_load(const struct seccomp_program *prog, berth_error **err);
+void seccomp_program_clear(struct seccomp_program *prog);
+
 /* Builds the filter and writes its BPF program to fd without loading it:
  * validation and tests.  (Not named seccomp_export_bpf: libseccomp exports
  * that symbol, and the two would clash at compile and static link time.) */

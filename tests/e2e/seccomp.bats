@@ -11,6 +11,18 @@ seccomp_rules() {
 		"syscalls": $rules}' --argjson rules "$1" --arg dflt "${2:-SCMP_ACT_ALLOW}"
 }
 
+# The compiled filters kept under the state root (berth-runtime), one a line.
+seccomp_cache_entries() { find "$ROOT/seccomp-cache" -mindepth 1 -maxdepth 1 2>/dev/null | sort; }
+
+# seccomp_probe ID: creates and starts ID with the bundle, waits for it to
+# stop and prints what it wrote.
+seccomp_probe() {
+	start_ctr "$1" || return 1
+	wait_for_status "$1" stopped
+	ctr_out "$1"
+	runtime delete "$1"
+}
+
 @test "seccomp: a denied syscall returns the configured errno" {
 	seccomp_rules '[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]'
 	set_args sh -c 'helper syscall mkdir /tmp/x; mkdir /tmp/y 2>&1; helper syscall rmdir /bin'
@@ -145,12 +157,90 @@ seccomp_rules() {
 	[[ "$(jq -r .pid <<<"$state")" =~ ^[1-9][0-9]*$ ]] || fail "no pid in $state"
 	assert_has_line "$(cat "$log")" "fd ok"
 	grep -q "^notify pid=[0-9]* nr=83$" "$log" || fail "no mkdir notification: $(cat "$log")"
+	# a filter with notify rules is left to libseccomp: nothing cached
+	assert_eq "$(seccomp_cache_entries)" ""
 }
 
 @test "seccomp: SCMP_ACT_NOTIFY without a listener fails create" {
 	seccomp_rules '[{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]'
 	update_config '.linux.seccomp.listenerPath = $p' --arg p "$BATS_TEST_TMPDIR/nobody-listens.sock"
 	run ! run_ctr
+	run -0 runtime list -q
+	assert_eq "$output" ""
+}
+
+@test "seccomp: the compiled filter is cached; the next container loads it and behaves the same" {
+	berth_only "the compiled-filter cache"
+	seccomp_rules '[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18},
+		{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 22,
+		 "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]'
+	set_args sh -c 'helper syscall mkdir /tmp/x; helper syscall rmdir /bin; helper syscall personality 8;
+		helper syscall personality; grep ^Seccomp: /proc/self/status'
+	# denied, allowed (the kernel's own error), denied by argument, allowed
+	local expected=$'EXDEV\nENOTEMPTY\nEINVAL\nok 0x0\nSeccomp:\t2'
+	assert_eq "$(seccomp_cache_entries)" ""
+	local first second entry stamp
+	first="$(new_id first)"
+	second="$(new_id second)"
+	run -0 seccomp_probe "$first"
+	assert_eq "$output" "$expected"
+	entry="$(seccomp_cache_entries)"
+	[[ -f "$entry" && "$(basename "$entry")" =~ ^[0-9a-f]{16}$ ]] || fail "want one cache entry, got: '$entry'"
+	assert_eq "$(stat -c %a "$ROOT/seccomp-cache")" 700
+	stamp="$(stat -c '%i %Y %s' "$entry")"
+	run -0 seccomp_probe "$second"
+	assert_eq "$output" "$expected"
+	# served from the entry, not compiled and written again
+	assert_eq "$(seccomp_cache_entries)" "$entry"
+	assert_eq "$(stat -c '%i %Y %s' "$entry")" "$stamp"
+	[[ ! -e "$BUNDLE/rootfs/tmp/x" ]] || fail "mkdir went through"
+}
+
+@test "seccomp: a changed profile gets a cache entry of its own" {
+	berth_only "the compiled-filter cache"
+	seccomp_rules '[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]'
+	set_args helper syscall mkdir /tmp/x
+	run -1 run_ctr
+	assert_eq "$output" "EXDEV"
+	local first
+	first="$(seccomp_cache_entries)"
+	[[ -f "$first" ]] || fail "no cache entry: '$first'"
+	seccomp_rules '[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 19}]'
+	run -1 run_ctr
+	assert_eq "$output" "ENODEV"
+	[[ "$(seccomp_cache_entries | wc -l)" -eq 2 ]] || fail "want two entries: $(seccomp_cache_entries)"
+	# and the first profile still gets its own program
+	seccomp_rules '[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]'
+	run -1 run_ctr
+	assert_eq "$output" "EXDEV"
+	[[ "$(seccomp_cache_entries | wc -l)" -eq 2 ]] || fail "want two entries: $(seccomp_cache_entries)"
+}
+
+@test "seccomp: a damaged cache entry is compiled again and replaced" {
+	berth_only "the compiled-filter cache"
+	seccomp_rules '[{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 18}]'
+	set_args helper syscall mkdir /tmp/x
+	run -1 run_ctr
+	assert_eq "$output" "EXDEV"
+	local entry good
+	entry="$(seccomp_cache_entries)"
+	good="$(sha256sum <"$entry")"
+	truncate -s 100 "$entry"
+	run -1 run_ctr
+	assert_eq "$output" "EXDEV"
+	assert_eq "$(sha256sum <"$entry")" "$good"
+	# same size, one byte of the program changed
+	printf '\xff' | dd of="$entry" bs=1 seek=$(($(stat -c %s "$entry") - 12)) conv=notrunc status=none
+	run -1 run_ctr
+	assert_eq "$output" "EXDEV"
+	assert_eq "$(sha256sum <"$entry")" "$good"
+	assert_eq "$(seccomp_cache_entries)" "$entry"
+}
+
+@test "seccomp: the cache directory's name cannot be a container id" {
+	berth_only "the compiled-filter cache"
+	run ! runtime create --bundle "$BUNDLE" seccomp-cache
+	assert_contains "$output" "reserved"
 	run -0 runtime list -q
 	assert_eq "$output" ""
 }
