@@ -389,3 +389,28 @@ PY
 	assert_eq "$(cat "$BATS_TEST_TMPDIR/out.tar")" precious
 	assert_eq "$(ls "$BATS_TEST_TMPDIR" | grep -c 'out.tar.berth-' || true)" 0
 }
+
+@test "rmi: refused while a container uses the image; -f removes its containers too; prune keeps it" {
+	berth image inspect busybox >/dev/null
+	berth tag busybox mine:1
+	local id
+	id="$(berth image inspect -f '{{.Id}}' busybox)"
+	run -0 berth create --name user mine:1 true
+	# another tag: removing one name is fine
+	run -0 berth rmi busybox
+	assert_eq "$output" "Untagged: busybox:latest"
+	run -1 berth rmi mine:1
+	assert_contains "$output" 'conflict: unable to remove repository reference "mine:1" (must force) - container'
+	run -1 berth rmi "$id"
+	assert_contains "$output" "image is being used by container"
+	run -0 berth image prune -a -f
+	run -0 berth image inspect -f '{{.Id}}' mine:1
+	assert_eq "$output" "$id"
+	run -0 berth ps -aq
+	assert_eq "$(wc -l <<<"$output")" 1
+	run -0 berth rmi -f mine:1
+	assert_contains "$output" "Deleted: $id"
+	run -0 berth ps -aq
+	assert_eq "$output" ""
+	! grep -qF "$BROOT" /proc/self/mountinfo
+}

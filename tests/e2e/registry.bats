@@ -181,3 +181,21 @@ umoci_image() { # DIR
 	run -0 "$BERTH" --root "$root2" image prune -f
 	assert_eq "$("$BERTH" --root "$root2" images -q | wc -l)" 1
 }
+
+@test "registry: berth run of an image only a registry has pulls it (docker's messages on stderr) and runs it" {
+	start_registry
+	berth image inspect busybox >/dev/null
+	berth tag busybox "$REGISTRY/run/me:1"
+	berth push "$REGISTRY/run/me:1" >/dev/null
+	berth rmi "$REGISTRY/run/me:1" >/dev/null
+	run -0 --separate-stderr berth run --rm "$REGISTRY/run/me:1" sh -c 'echo pulled and running'
+	assert_eq "$output" "pulled and running"
+	assert_contains "$stderr" "Unable to find image '$REGISTRY/run/me:1' locally"
+	assert_contains "$stderr" "Status: Downloaded newer image for $REGISTRY/run/me:1"
+	run -0 berth images --format json
+	assert_contains "$output" "$REGISTRY/run/me"
+	# --pull never: a missing image is an error, not a pull
+	berth rmi "$REGISTRY/run/me:1" >/dev/null
+	run -125 berth run --rm --pull never "$REGISTRY/run/me:1" true
+	assert_contains "$output" "No such image"
+}
