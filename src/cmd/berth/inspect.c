@@ -227,15 +227,7 @@ static int inspect(struct berth_context *ctx, int argc, char **argv, bool contai
     }
     json_object_array_add(all, o);
   }
-  if (format != NULL && strcmp(format, "json") != 0) {
-    for (size_t i = 0; i < json_object_array_length(all); i++)
-      if (template_print(stdout, format, json_object_array_get_idx(all, i), err) < 0)
-        return -1;
-    return status;
-  }
-  printf("%s\n", json_object_to_json_string_ext(all, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE |
-                                                         JSON_C_TO_STRING_SPACED));
-  return status;
+  return template_print_inspect(stdout, format, all, err) < 0 ? -1 : status;
 }
 
 int cmd_inspect(struct berth_context *ctx, int argc, char **argv, berth_error **err) {

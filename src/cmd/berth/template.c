@@ -69,3 +69,16 @@ int template_print(FILE *out, const char *tmpl, struct json_object *obj, berth_e
   fputc('\n', out);
   return 0;
 }
+
+int template_print_inspect(FILE *out, const char *format, struct json_object *array, berth_error **err) {
+  if (format == NULL || strcmp(format, "json") == 0) {
+    fprintf(out, "%s\n",
+            json_object_to_json_string_ext(array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE |
+                                                      JSON_C_TO_STRING_SPACED));
+    return 0;
+  }
+  for (size_t i = 0; i < json_object_array_length(array); i++)
+    if (template_print(out, format, json_object_array_get_idx(array, i), err) < 0)
+      return -1;
+  return 0;
+}
