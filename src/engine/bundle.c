@@ -515,6 +515,9 @@ int bundle_write(struct engine *e, const struct container *c, const char *rootfs
   json_object_object_add(root, "readonly", json_object_new_boolean(get_bool(hc, "ReadonlyRootfs")));
   json_object_object_add(doc, "root", root);
   json_object_object_add(doc, "hostname", str(hostname));
+  const char *domainname = get_str(config, "Domainname");
+  if (domainname != NULL && *domainname != '\0')
+    json_object_object_add(doc, "domainname", str(domainname));
 
   struct json_object *mounts = json_object_new_array();
   json_object_object_add(doc, "mounts", mounts);

@@ -63,6 +63,8 @@ $BROOT/run/runtime:"
 	assert_eq "$output" "CapEff:	0000000000002000"
 	run -0 berth run --rm --privileged busybox grep Seccomp: /proc/self/status
 	assert_eq "$output" "Seccomp:	0"
+	run -0 berth run --rm --domainname example.org busybox cat /proc/sys/kernel/domainname
+	assert_eq "$output" example.org
 	# the image's Env and the user's -e
 	run -0 berth run --rm busybox sh -c 'echo $PATH; echo $HOSTNAME'
 	assert_eq "$(sed -n 1p <<<"$output")" /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -189,6 +191,8 @@ See 'berth run --help'."
 	assert_eq "$output" ""
 	run -125 berth run --rm --health-cmd true busybox true
 	assert_contains "$output" "health checks are not supported"
+	run -125 berth run --rm --group-add 10 busybox true
+	run -125 berth run --rm --userns keep-id busybox true
 	# the failed runs with --rm left nothing; without --rm docker keeps the
 	# container "created" with its error
 	run -127 berth run --name kept busybox nosuchcommand

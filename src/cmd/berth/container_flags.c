@@ -442,8 +442,10 @@ static int parse_one(struct container_flags *f, int c, const char *value, char *
     return 0;
   }
   case OPT_USERNS:
-    if (strcmp(value, "host") != 0 && strcmp(value, "") != 0 && strcmp(value, "keep-id") != 0)
-      return berth_fail(err, 0, "invalid argument \"%s\" for \"--userns\" flag: expected host or keep-id", value);
+    if (strcmp(value, "keep-id") == 0)
+      return berth_fail(err, 0, "--userns keep-id: user namespaces are not supported by berth yet");
+    if (strcmp(value, "host") != 0 && strcmp(value, "") != 0)
+      return berth_fail(err, 0, "invalid argument \"%s\" for \"--userns\" flag: expected host", value);
     json_object_object_add(hc, "UsernsMode", json_object_new_string(value));
     return 0;
   case OPT_LOG_DRIVER:
@@ -485,8 +487,7 @@ static int parse_one(struct container_flags *f, int c, const char *value, char *
     f->platform = value;
     return 0;
   case OPT_GROUP_ADD:
-    append(hc, "GroupAdd", value);
-    return 0;
+    return berth_fail(err, 0, "--group-add: not supported by berth yet");
   case 'q':
     f->quiet = true;
     return 0;
