@@ -374,7 +374,7 @@ static void add_u64(struct json_object *o, const char *key, int64_t v) {
   json_object_object_add(o, key, json_object_new_int64(v));
 }
 
-static int linux_resources(struct json_object *lnx, struct json_object *hc, berth_error **err) {
+static void linux_resources(struct json_object *lnx, struct json_object *hc) {
   struct json_object *res = json_object_new_object();
   json_object_object_add(lnx, "resources", res);
   int64_t memory = get_int(hc, "Memory"), swap = get_int(hc, "MemorySwap"), reservation = get_int(hc, "MemoryReservation");
@@ -424,8 +424,6 @@ static int linux_resources(struct json_object *lnx, struct json_object *hc, bert
   json_object_object_add(deny, "access", str("rwm"));
   json_object_array_add(rules, deny);
   json_object_object_add(res, "devices", rules);
-  (void)err;
-  return 0;
 }
 
 static int device_nodes(struct json_object *lnx, struct json_object *hc, berth_error **err) {
@@ -537,7 +535,8 @@ int bundle_write(struct engine *e, const struct container *c, const char *rootfs
   char cgroups_path[96];
   snprintf(cgroups_path, sizeof(cgroups_path), "/berth/%s", c->id);
   json_object_object_add(lnx, "cgroupsPath", str(cgroups_path));
-  if (linux_resources(lnx, hc, err) < 0 || device_nodes(lnx, hc, err) < 0 ||
+  linux_resources(lnx, hc);
+  if (device_nodes(lnx, hc, err) < 0 ||
       process_security(process, lnx, hc, err) < 0)
     return -1;
   if (!privileged) {

@@ -266,6 +266,11 @@ int containers_save_state(struct engine *e, const struct container *c, berth_err
   return sqlite3_changes(e->db) == 1 ? 0 : berth_fail(err, 0, "No such container: %s", c->id);
 }
 
+int containers_set_manually_stopped(struct engine *e, const char *id, bool stopped, berth_error **err) {
+  return db_exec_text(e->db, err, "UPDATE containers SET manually_stopped = ? WHERE id = ?", stopped ? "1" : "0", id,
+                      NULL);
+}
+
 int containers_rename(struct engine *e, const char *id, const char *name, berth_error **err) {
   if (db_exec_text(e->db, err, "UPDATE containers SET name = ? WHERE id = ?", name, id, NULL) == 0)
     return 0;

@@ -65,6 +65,9 @@ int containers_list(struct engine *e, struct container **out, size_t *n, berth_e
 /* Writes the state fields (status, pids, exit, times, restart count,
  * manually_stopped, error, health). */
 int containers_save_state(struct engine *e, const struct container *c, berth_error **err);
+/* Only the manually-stopped flag: stop and kill set it without the lock,
+ * and must not write back a stale copy of the rest of the state. */
+int containers_set_manually_stopped(struct engine *e, const char *id, bool stopped, berth_error **err);
 int containers_rename(struct engine *e, const char *id, const char *name, berth_error **err);
 int containers_delete(struct engine *e, const char *id, berth_error **err);
 /* IDs of containers made from image_id (at most max; *n gets how many in all). */

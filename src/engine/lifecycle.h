@@ -30,15 +30,19 @@ struct start_options {
   /* >= 0: the socket of an attached client (socketpair end), passed to the
    * monitor as --client: it gets the output from the first byte. */
   int client_fd;
+  /* the restart policy's start after the back-off: does nothing unless the
+   * container is still "restarting" and nobody stopped it meanwhile */
+  bool restart_policy;
 };
 /* Starts a created or exited container. A failure to start sets
  * *exit_code to 125, 126 or 127 as docker does (may be NULL). Starting a
  * running container does nothing. */
 int lifecycle_start(struct engine *e, const char *ref, const struct start_options *opts, int *exit_code,
                     berth_error **err);
-/* Sends the stop signal, waits timeout seconds (-1: the container's own
- * StopTimeout, default 10), then SIGKILL; returns when it is cleaned up. */
-int lifecycle_stop(struct engine *e, const char *ref, int timeout, berth_error **err);
+/* Sends sig (0: the container's StopSignal, default SIGTERM), waits
+ * timeout seconds (-1: the container's own StopTimeout, default 10), then
+ * SIGKILL; returns when it is cleaned up. */
+int lifecycle_stop(struct engine *e, const char *ref, int timeout, int sig, berth_error **err);
 int lifecycle_kill(struct engine *e, const char *ref, int sig, berth_error **err);
 int lifecycle_pause(struct engine *e, const char *ref, bool pause, berth_error **err);
 /* Removes a container; a running one only with force (killed first);

@@ -157,7 +157,6 @@ struct spawn {
   const char *exit_file, *log_path, *socket_path;
   int64_t log_max_size;
   int log_max_file;
-  int64_t health_interval_ms;
 };
 
 /* In the child: setsid, create the container with the pipes as its stdio,
@@ -211,15 +210,6 @@ static _Noreturn void child_create_then_monitor(struct spawn *s) {
   arg(&a, s->socket_path);
   if (s->client_fd >= 0)
     arg_int(&a, "--client", s->client_fd);
-  if (s->health_interval_ms > 0) {
-    arg_int(&a, "--periodic-interval", s->health_interval_ms);
-    const char *health[] = {s->e->self, "--root", s->e->root, "--runroot", s->e->runroot, "container",
-                            "healthcheck", s->c->id};
-    for (size_t i = 0; i < sizeof(health) / sizeof(health[0]); i++) {
-      arg(&a, "--periodic-arg");
-      arg(&a, health[i]);
-    }
-  }
   arg(&a, "--");
   const char *exit_command[] = {s->e->self, "--root", s->e->root, "--runroot", s->e->runroot, "container",
                                 "cleanup", s->c->id};
@@ -242,16 +232,21 @@ static _Noreturn void child_create_then_monitor(struct spawn *s) {
   _exit(EXIT_ENGINE);
 }
 
-static int64_t log_option(struct json_object *host_config, const char *key, bool bytes) {
-  struct json_object *v = get(get(get(host_config, "LogConfig"), "Config"), key);
-  if (v == NULL)
-    return 0;
-  int64_t n = 0;
-  berth_error *ignored = NULL;
-  if (bytes ? options_parse_bytes(json_object_get_string(v), &n, &ignored) < 0 : (n = atoll(json_object_get_string(v))) < 0)
-    n = 0;
-  berth_error_free(ignored);
-  return n;
+/* The --log-opt values (validated at create) as docker reads them:
+ * max-size in decimal units, max-file at least 1. */
+static struct log_options log_options_of(struct json_object *host_config) {
+  struct log_options lo = {.max_size = 0, .max_file = 1};
+  struct json_object *config = get(get(host_config, "LogConfig"), "Config");
+  if (config == NULL || !json_object_is_type(config, json_type_object))
+    return lo;
+  json_object_object_foreach(config, key, value) {
+    char text[256];
+    berth_error *ignored = NULL;
+    snprintf(text, sizeof(text), "%s=%s", key, json_object_get_string(value));
+    options_parse_log_opt(text, &lo, &ignored);
+    berth_error_free(ignored);
+  }
+  return lo;
 }
 
 /* Forks the child; fills c's pids once it reports. */
@@ -306,6 +301,17 @@ int lifecycle_start(struct engine *e, const char *ref, const struct start_option
   cleanup_free char *socket_path = lifecycle_socket_path(e, c.id);
   struct spawn s = {.e = e, .c = &c, .client_fd = opts != NULL ? opts->client_fd : -1};
   s.pipes.in[0] = s.pipes.in[1] = s.pipes.out[0] = s.pipes.out[1] = s.pipes.err[0] = s.pipes.err[1] = -1;
+  if (opts != NULL && opts->restart_policy && (c.status != CONTAINER_RESTARTING || c.manually_stopped)) {
+    if (c.status == CONTAINER_RESTARTING) {
+      c.status = CONTAINER_EXITED;
+      c.monitor_pid = 0;
+      c.monitor_start = 0;
+      ret = containers_save_state(e, &c, err);
+    } else {
+      ret = 0;
+    }
+    goto out;
+  }
   lifecycle_sync(e, &c);
   if (c.status == CONTAINER_RUNNING || c.status == CONTAINER_PAUSED) {
     ret = 0;
@@ -336,10 +342,9 @@ int lifecycle_start(struct engine *e, const char *ref, const struct start_option
   s.exit_file = exit_file;
   s.log_path = log_path;
   s.socket_path = socket_path;
-  s.log_max_size = log_option(c.host_config, "max-size", true);
-  s.log_max_file = (int)log_option(c.host_config, "max-file", false);
-  /* health checks (s.health_interval_ms) wait for `berth exec`: until
-   * then a container runs without them */
+  struct log_options log = log_options_of(c.host_config);
+  s.log_max_size = log.max_size;
+  s.log_max_file = log.max_file;
   int spawned = spawn_monitor(&s, &c, exit_code, err);
   close_pair(s.pipes.in);
   close_pair(s.pipes.out);

@@ -54,9 +54,8 @@ int lifecycle_kill(struct engine *e, const char *ref, int sig, berth_error **err
   }
   /* docker: a container the user killed is not restarted; a signal it
    * may well survive (HUP to reload) changes nothing */
-  if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT)
-    c.manually_stopped = true;
-  if (containers_save_state(e, &c, err) < 0)
+  if ((sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) &&
+      containers_set_manually_stopped(e, c.id, true, err) < 0)
     goto out;
   ret = container_kill(&e->runtime, c.id, sig, false, err);
 out:
@@ -72,7 +71,7 @@ static int wait_cleaned(struct engine *e, const struct container *c, int timeout
   return lifecycle_cleanup(e, c->id, false, err);
 }
 
-int lifecycle_stop(struct engine *e, const char *ref, int timeout, berth_error **err) {
+int lifecycle_stop(struct engine *e, const char *ref, int timeout, int sig, berth_error **err) {
   struct container c;
   if (containers_find(e, ref, &c, err) < 0)
     return -1;
@@ -80,25 +79,22 @@ int lifecycle_stop(struct engine *e, const char *ref, int timeout, berth_error *
   int ret = -1;
   if (c.status == CONTAINER_RESTARTING) {
     /* a pending restart is called off by the flag */
-    c.manually_stopped = true;
-    ret = containers_save_state(e, &c, err);
+    ret = containers_set_manually_stopped(e, c.id, true, err);
     goto out;
   }
   if (!is_running(&c)) {
     ret = c.pid > 0 || c.status == CONTAINER_EXITED ? lifecycle_cleanup(e, c.id, false, err) : 0;
     goto out;
   }
-  c.manually_stopped = true;
-  if (containers_save_state(e, &c, err) < 0)
+  if (containers_set_manually_stopped(e, c.id, true, err) < 0)
     goto out;
   if (timeout < 0) {
     struct json_object *t = get(c.config, "StopTimeout");
     timeout = t != NULL ? json_object_get_int(t) : 10;
   }
-  int sig = SIGTERM;
   const char *name = json_object_get_string(get(c.config, "StopSignal"));
   berth_error *ignored = NULL;
-  if (name != NULL && *name != '\0' && options_parse_signal(name, &sig, &ignored) < 0)
+  if (sig == 0 && (name == NULL || *name == '\0' || options_parse_signal(name, &sig, &ignored) < 0))
     sig = SIGTERM;
   berth_error_free(ignored);
   ignored = NULL;
@@ -251,17 +247,9 @@ int lifecycle_cleanup(struct engine *e, const char *id, bool from_monitor, berth
   close(lock);
   lock = -1;
   poll(NULL, 0, (int)delay);
-  struct container now;
-  if (containers_get(e, c.id, &now, err) < 0)
-    goto out;
-  bool still = now.status == CONTAINER_RESTARTING && !now.manually_stopped;
-  if (!still && now.status == CONTAINER_RESTARTING) {
-    now.status = CONTAINER_EXITED;
-    now.monitor_pid = 0;
-    containers_save_state(e, &now, err);
-  }
-  container_clear(&now);
-  ret = still ? lifecycle_start(e, c.id, NULL, NULL, err) : 0;
+  /* start decides under the lock whether a stop or rm came meanwhile */
+  struct start_options restart = {.client_fd = -1, .restart_policy = true};
+  ret = lifecycle_start(e, c.id, &restart, NULL, err);
 out:
   container_clear(&c);
   return ret;

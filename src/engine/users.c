@@ -50,7 +50,8 @@ static size_t split_fields(char *line, char **fields, size_t max) {
 /* Finds the passwd entry whose name (or, when numeric, uid) matches. */
 static bool find_passwd(char *text, const char *user, bool numeric, unsigned long uid, struct resolved_user *out,
                         char **name) {
-  for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+  char *lines = NULL;
+  for (char *line = strtok_r(text, "\n", &lines); line != NULL; line = strtok_r(NULL, "\n", &lines)) {
     char *f[7];
     unsigned long u, g;
     if (split_fields(line, f, 7) < 7 || !parse_id(f[2], &u) || !parse_id(f[3], &g))

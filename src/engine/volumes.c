@@ -589,77 +589,13 @@ static bool labels_match(struct json_object *labels, char **filters) {
   return true;
 }
 
-struct inode_set {
-  struct inode_key {
-    dev_t dev;
-    ino_t ino;
-  } *v;
-  size_t n, cap;
-};
-
-/* true when (dev, ino) was there already; adds it otherwise. */
-static bool inode_seen(struct inode_set *s, dev_t dev, ino_t ino) {
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i].dev == dev && s->v[i].ino == ino)
-      return true;
-  if (s->n == s->cap) {
-    size_t cap = s->cap == 0 ? 16 : 2 * s->cap;
-    struct inode_key *grown = realloc(s->v, cap * sizeof(*grown));
-    if (grown == NULL)
-      return false;
-    s->v = grown;
-    s->cap = cap;
-  }
-  s->v[s->n++] = (struct inode_key){dev, ino};
-  return false;
-}
-
-/* Bytes of the files under dir (docker's directory.Size: apparent sizes,
- * a hard-linked file once, directories not counted). */
-static uint64_t tree_size(int dir, struct inode_set *seen, int depth) {
-  if (depth > 256)
-    return 0;
-  int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (d == NULL) {
-    if (fd >= 0)
-      close(fd);
-    return 0;
-  }
-  uint64_t total = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    struct stat st;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-      continue;
-    if (S_ISDIR(st.st_mode)) {
-      int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (sub >= 0) {
-        total += tree_size(sub, seen, depth + 1);
-        close(sub);
-      }
-      continue;
-    }
-    if (st.st_size == 0 || (st.st_nlink > 1 && inode_seen(seen, st.st_dev, st.st_ino)))
-      continue;
-    total += (uint64_t)st.st_size;
-  }
-  closedir(d);
-  return total;
-}
-
 static uint64_t volume_size(int vdir, const char *name) {
   char data[NAME_MAX + 16];
   snprintf(data, sizeof(data), "%s/_data", name);
   cleanup_close int fd = openat(vdir, data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return 0;
-  struct inode_set seen = {0};
-  uint64_t size = tree_size(fd, &seen, 0);
-  free(seen.v);
-  return size;
+  return fs_tree_size(fd);
 }
 
 int volumes_prune(struct engine *e, bool all_volumes, char **label_filters,

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,4 +222,70 @@ char *fs_absolute_path(const char *path, berth_error **err) {
     out[o++] = '/';
   out[o] = '\0';
   return out;
+}
+
+struct inode_set {
+  struct inode_key {
+    dev_t dev;
+    ino_t ino;
+  } *v;
+  size_t n, cap;
+};
+
+/* true when (dev, ino) was there already; adds it otherwise. */
+static bool inode_seen(struct inode_set *s, dev_t dev, ino_t ino) {
+  for (size_t i = 0; i < s->n; i++)
+    if (s->v[i].dev == dev && s->v[i].ino == ino)
+      return true;
+  if (s->n == s->cap) {
+    size_t cap = s->cap == 0 ? 16 : 2 * s->cap;
+    struct inode_key *grown = realloc(s->v, cap * sizeof(*grown));
+    if (grown == NULL)
+      return false;
+    s->v = grown;
+    s->cap = cap;
+  }
+  s->v[s->n++] = (struct inode_key){dev, ino};
+  return false;
+}
+
+static uint64_t tree_size(int dir, struct inode_set *seen, int depth) {
+  if (depth > 256)
+    return 0;
+  int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return 0;
+  }
+  uint64_t total = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    struct stat st;
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    if (S_ISDIR(st.st_mode)) {
+      int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub >= 0) {
+        total += tree_size(sub, seen, depth + 1);
+        close(sub);
+      }
+      continue;
+    }
+    if (st.st_size == 0 || (st.st_nlink > 1 && inode_seen(seen, st.st_dev, st.st_ino)))
+      continue;
+    total += (uint64_t)st.st_size;
+  }
+  closedir(d);
+  return total;
+}
+
+uint64_t fs_tree_size(int dirfd) {
+  struct inode_set seen = {0};
+  uint64_t size = tree_size(dirfd, &seen, 0);
+  free(seen.v);
+  return size;
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util/error.h"
@@ -23,6 +24,10 @@ char *fs_read_fd(int fd, size_t *len, berth_error **err);
 int fs_mkdir_p(const char *path, mode_t mode, berth_error **err);
 /* rm -rf of a directory tree under dirfd (does not cross mount points). */
 int fs_remove_tree_at(int dirfd, const char *path, berth_error **err);
+/* Bytes of the files under the directory dirfd (docker's directory.Size:
+ * apparent sizes, a hard-linked file once, directories not counted;
+ * unreadable entries count nothing). */
+uint64_t fs_tree_size(int dirfd);
 /* Writes all of buf, retrying on EINTR and short writes. */
 int fs_write_all(int fd, const void *buf, size_t len);
 /* Absolute, lexically cleaned form of path relative to the current directory. */

@@ -544,7 +544,6 @@ int container_flags_parse(int argc, char **argv, bool run, struct container_flag
     json_object_object_add(f->config, "Cmd", cmd);
   }
   struct json_object *v;
-  bool tty = json_object_object_get_ex(f->config, "Tty", &v) && json_object_get_boolean(v);
   bool in = json_object_object_get_ex(f->config, "OpenStdin", &v) && json_object_get_boolean(v);
   bool auto_remove = json_object_object_get_ex(f->host_config, "AutoRemove", &v) && json_object_get_boolean(v);
   struct json_object *restart = NULL;
@@ -560,12 +559,11 @@ int container_flags_parse(int argc, char **argv, bool run, struct container_flag
       json_object_object_add(f->config, "AttachStdout", json_object_new_boolean(true));
       json_object_object_add(f->config, "AttachStderr", json_object_new_boolean(true));
     }
-    if (in)
+    if (in) {
       json_object_object_add(f->config, "AttachStdin", json_object_new_boolean(true));
-    if (in)
       json_object_object_add(f->config, "StdinOnce", json_object_new_boolean(true));
+    }
   }
-  (void)tty;
   if (!json_object_object_get_ex(f->host_config, "NetworkMode", &v))
     json_object_object_add(f->host_config, "NetworkMode", json_object_new_string("none"));
   struct json_object *log = object_of(f->host_config, "LogConfig");

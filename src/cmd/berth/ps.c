@@ -1,4 +1,5 @@
 /* berth ps / container ls */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include "engine/containers.h"
 #include "engine/engine.h"
 #include "engine/lifecycle.h"
+#include "image/images.h"
 #include "util/cleanup.h"
+#include "util/fs.h"
 #include "util/json.h"
 
 static const char usage_text[] = "ps [OPTIONS]";
@@ -111,16 +114,34 @@ static void status_text(const struct container *c, time_t now, char *buf, size_t
     snprintf(buf, len, "Dead");
     break;
   }
-  struct json_object *health, *status;
+  struct json_object *health;
   if (c->status == CONTAINER_RUNNING && c->health != NULL && json_object_object_get_ex(c->health, "Status", &health)) {
     const char *h = json_object_get_string(health);
     size_t used = strlen(buf);
     snprintf(buf + used, len - used, " (%s)", strcmp(h, "starting") == 0 ? "health: starting" : h);
   }
-  (void)status;
 }
 
-static struct json_object *row_json(const struct container *c, time_t now, bool trunc) {
+/* docker's SIZE: what the container wrote (its upper layer), and that plus
+ * its image ("virtual"). */
+static void size_text(struct engine *e, const struct container *c, char *buf, size_t len) {
+  cleanup_free char *upper = engine_container_path(e, c->id, "diff");
+  cleanup_close int fd = upper != NULL ? open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+  int64_t written = fd >= 0 ? (int64_t)fs_tree_size(fd) : 0, image = 0;
+  struct image_record r;
+  berth_error *ignored = NULL;
+  if (images_get(e->store, c->image_id, &r, &ignored) == 0) {
+    image = r.size;
+    image_record_free(&r);
+  }
+  berth_error_free(ignored);
+  char a[32], b[32];
+  format_size(written, a, sizeof(a));
+  format_size(written + image, b, sizeof(b));
+  snprintf(buf, len, "%s (virtual %s)", a, b);
+}
+
+static struct json_object *row_json(struct engine *e, const struct container *c, time_t now, bool trunc, bool size) {
   char command[4096], status[128], created[64], since[64], quoted[4100];
   command_text(c, command, sizeof(command), trunc);
   snprintf(quoted, sizeof(quoted), "\"%s\"", command);
@@ -152,6 +173,11 @@ static struct json_object *row_json(const struct container *c, time_t now, bool 
   json_object_object_add(o, "RunningFor", json_object_new_string(since));
   json_object_object_add(o, "State", json_object_new_string(container_status_name(c->status)));
   json_object_object_add(o, "Status", json_object_new_string(status));
+  if (size) {
+    char text[96];
+    size_text(e, c, text, sizeof(text));
+    json_object_object_add(o, "Size", json_object_new_string(text));
+  }
   return o;
 }
 
@@ -243,9 +269,10 @@ int cmd_ps(struct berth_context *ctx, int argc, char **argv, berth_error **err) 
   struct table t;
   bool table = !quiet && (format == NULL || strcmp(format, "table") == 0);
   bool json = format != NULL && strcmp(format, "json") == 0;
-  table_init(&t, 7);
+  size_t columns = size ? 8 : 7;
+  table_init(&t, columns);
   if (table) {
-    const char *header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"};
+    const char *header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES", "SIZE"};
     table_add(&t, header);
   }
   int ret = 0;
@@ -263,13 +290,13 @@ int cmd_ps(struct berth_context *ctx, int argc, char **argv, berth_error **err) 
       printf("%.*s\n", trunc ? 12 : CONTAINER_ID_LEN, ct->id);
       continue;
     }
-    cleanup_json struct json_object *row = row_json(ct, now, trunc);
+    cleanup_json struct json_object *row = row_json(e, ct, now, trunc, size);
     if (json) {
       printf("%s\n", json_object_to_json_string_ext(row, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
     } else if (table) {
-      const char *cells[7];
-      const char *keys[] = {"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"};
-      for (int k = 0; k < 7; k++)
+      const char *cells[8];
+      const char *keys[] = {"ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names", "Size"};
+      for (size_t k = 0; k < columns; k++)
         cells[k] = json_object_get_string(json_object_object_get(row, keys[k]));
       table_add(&t, cells);
     } else if (template_print(stdout, strncmp(format, "table ", 6) == 0 ? format + 6 : format, row, err) < 0) {
@@ -277,7 +304,6 @@ int cmd_ps(struct berth_context *ctx, int argc, char **argv, berth_error **err) 
       break;
     }
   }
-  (void)size;
   if (table && ret == 0)
     table_print(&t, stdout);
   table_free(&t);

@@ -34,16 +34,18 @@ static int for_each(struct berth_context *ctx, int argc, char **argv, const char
   return failed;
 }
 
-static int parse_timeout(const char *text, int *out, berth_error **err) {
-  return options_parse_seconds(text, out, err);
-}
+struct stop_flags {
+  int timeout, sig; /* -1 and 0: the container's own */
+};
 
 static int stop_one(struct engine *e, const char *ref, void *arg, berth_error **err) {
-  return lifecycle_stop(e, ref, *(int *)arg, err);
+  struct stop_flags *f = arg;
+  return lifecycle_stop(e, ref, f->timeout, f->sig, err);
 }
 
 static int restart_one(struct engine *e, const char *ref, void *arg, berth_error **err) {
-  if (lifecycle_stop(e, ref, *(int *)arg, err) < 0)
+  struct stop_flags *f = arg;
+  if (lifecycle_stop(e, ref, f->timeout, f->sig, err) < 0)
     return -1;
   return lifecycle_start(e, ref, NULL, NULL, err);
 }
@@ -56,25 +58,29 @@ static int stop_like(struct berth_context *ctx, int argc, char **argv, bool rest
                                           {"signal", required_argument, NULL, 's'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-  int timeout = -1, c;
+  struct stop_flags f = {.timeout = -1};
+  int c;
   while ((c = getopt_long(argc, argv, "t:s:h", options, NULL)) != -1) {
     switch (c) {
     case 't':
-      if (parse_timeout(optarg, &timeout, err) < 0)
+      if (options_parse_seconds(optarg, &f.timeout, err) < 0)
         return -1;
       break;
     case 's':
-      break; /* the container's stop signal is used; docker's -s overrides it, rarely */
+      if (options_parse_signal(optarg, &f.sig, err) < 0)
+        return -1;
+      break;
     case 'h':
       printf("Usage:  berth %s\n\n%s one or more running containers\n\nOptions:\n"
-             "  -t, --timeout int   Seconds to wait before killing the container\n",
+             "  -s, --signal string   Signal to send to the container (default: its stop signal)\n"
+             "  -t, --timeout int     Seconds to wait before killing the container\n",
              usage_text, restart ? "Restart" : "Stop");
       return 0;
     default:
       return cmd_usage_error(name, usage_text, err);
     }
   }
-  return for_each(ctx, argc, argv, usage_text, name, restart ? restart_one : stop_one, &timeout, true, err);
+  return for_each(ctx, argc, argv, usage_text, name, restart ? restart_one : stop_one, &f, true, err);
 }
 
 int cmd_stop(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
