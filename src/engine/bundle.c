@@ -174,14 +174,18 @@ static struct json_object *process_rlimits(struct json_object *host_config) {
   return out;
 }
 
-static int process_user(struct json_object *process, struct json_object *config, const char *rootfs,
-                        berth_error **err) {
+static int process_user(struct json_object *process, struct json_object *config, struct json_object *host_config,
+                        const char *rootfs, berth_error **err) {
   cleanup_close int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return berth_fail(err, errno, "rootfs \"%s\"", rootfs);
   struct resolved_user u;
   if (users_resolve(rootfd, get_str(config, "User"), &u, err) < 0)
     return -1;
+  if (users_add_groups(rootfd, get_array(host_config, "GroupAdd"), &u, err) < 0) {
+    users_clear(&u);
+    return -1;
+  }
   struct json_object *user = json_object_new_object();
   json_object_object_add(user, "uid", json_object_new_int64(u.uid));
   json_object_object_add(user, "gid", json_object_new_int64(u.gid));
@@ -469,14 +473,47 @@ static int device_nodes(struct json_object *lnx, struct json_object *hc, berth_e
   return 0;
 }
 
-static struct json_object *namespaces(void) {
-  static const char *const kinds[] = {"pid", "ipc", "uts", "mount", "network", "cgroup", NULL};
+static bool host_network(struct json_object *host_config) {
+  const char *mode = get_str(host_config, "NetworkMode");
+  return mode != NULL && strcmp(mode, "host") == 0;
+}
+
+/* --network host: the host's network namespace, so none of our own.
+ * --userns keep-id: a user namespace of its own (identity_mapping). */
+static struct json_object *namespaces(bool host_network, bool user) {
+  static const char *const kinds[] = {"pid", "ipc", "uts", "mount", "cgroup", "network", NULL};
   struct json_object *a = json_object_new_array();
   for (const char *const *k = kinds; *k != NULL; k++) {
+    if (host_network && strcmp(*k, "network") == 0)
+      continue;
     struct json_object *ns = json_object_new_object();
     json_object_object_add(ns, "type", str(*k));
     json_object_array_add(a, ns);
   }
+  if (user) {
+    struct json_object *ns = json_object_new_object();
+    json_object_object_add(ns, "type", str("user"));
+    json_object_array_add(a, ns);
+  }
+  return a;
+}
+
+static bool keep_id(struct json_object *host_config) {
+  const char *mode = get_str(host_config, "UsernsMode");
+  return mode != NULL && strcmp(mode, "keep-id") == 0;
+}
+
+/* podman's keep-id: our IDs are the same inside, here every ID (we run as
+ * root), so files need no chown; what changes is that the container's
+ * root holds its capabilities in its own user namespace only, not over
+ * the host (no mknod, no host-wide sysctls, no kernel modules). */
+static struct json_object *identity_mapping(void) {
+  struct json_object *a = json_object_new_array();
+  struct json_object *m = json_object_new_object();
+  json_object_object_add(m, "containerID", json_object_new_int64(0));
+  json_object_object_add(m, "hostID", json_object_new_int64(0));
+  json_object_object_add(m, "size", json_object_new_int64(4294967295LL));
+  json_object_array_add(a, m);
   return a;
 }
 
@@ -494,6 +531,14 @@ int bundle_write(struct engine *e, const struct container *c, const char *rootfs
   json_object_object_add(doc, "process", process);
   bool tty = get_bool(config, "Tty");
   json_object_object_add(process, "terminal", json_object_new_boolean(tty));
+  struct json_object *size = get_array(hc, "ConsoleSize");
+  if (tty && size != NULL && json_object_array_length(size) == 2 &&
+      json_object_get_int(json_object_array_get_idx(size, 0)) > 0) {
+    struct json_object *console = json_object_new_object();
+    json_object_object_add(console, "height", json_object_new_int(json_object_get_int(json_object_array_get_idx(size, 0))));
+    json_object_object_add(console, "width", json_object_new_int(json_object_get_int(json_object_array_get_idx(size, 1))));
+    json_object_object_add(process, "consoleSize", console);
+  }
   struct json_object *args = NULL;
   if (process_args(config, hc, &args, err) < 0)
     return -1;
@@ -501,7 +546,7 @@ int bundle_write(struct engine *e, const struct container *c, const char *rootfs
   json_object_object_add(process, "env", process_env(config, hostname != NULL ? hostname : "", tty));
   const char *cwd = get_str(config, "WorkingDir");
   json_object_object_add(process, "cwd", str(cwd != NULL && *cwd != '\0' ? cwd : "/"));
-  if (process_user(process, config, rootfs, err) < 0)
+  if (process_user(process, config, hc, rootfs, err) < 0)
     return -1;
   json_object_object_add(process, "rlimits", process_rlimits(hc));
   int64_t oom = get_int(hc, "OomScoreAdj");
@@ -531,7 +576,11 @@ int bundle_write(struct engine *e, const struct container *c, const char *rootfs
 
   struct json_object *lnx = json_object_new_object();
   json_object_object_add(doc, "linux", lnx);
-  json_object_object_add(lnx, "namespaces", namespaces());
+  json_object_object_add(lnx, "namespaces", namespaces(host_network(hc), keep_id(hc)));
+  if (keep_id(hc)) {
+    json_object_object_add(lnx, "uidMappings", identity_mapping());
+    json_object_object_add(lnx, "gidMappings", identity_mapping());
+  }
   char cgroups_path[96];
   snprintf(cgroups_path, sizeof(cgroups_path), "/berth/%s", c->id);
   json_object_object_add(lnx, "cgroupsPath", str(cgroups_path));

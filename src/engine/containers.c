@@ -271,6 +271,15 @@ int containers_set_manually_stopped(struct engine *e, const char *id, bool stopp
                       NULL);
 }
 
+int containers_set_host_config(struct engine *e, const char *id, struct json_object *host_config, berth_error **err) {
+  return db_exec_text(e->db, err, "UPDATE containers SET host_config = ? WHERE id = ?", json_text(host_config), id,
+                      NULL);
+}
+
+int containers_set_health(struct engine *e, const char *id, struct json_object *health, berth_error **err) {
+  return db_exec_text(e->db, err, "UPDATE containers SET health = ? WHERE id = ?", json_text(health), id, NULL);
+}
+
 int containers_rename(struct engine *e, const char *id, const char *name, berth_error **err) {
   if (db_exec_text(e->db, err, "UPDATE containers SET name = ? WHERE id = ?", name, id, NULL) == 0)
     return 0;

@@ -68,6 +68,10 @@ int containers_save_state(struct engine *e, const struct container *c, berth_err
 /* Only the manually-stopped flag: stop and kill set it without the lock,
  * and must not write back a stale copy of the rest of the state. */
 int containers_set_manually_stopped(struct engine *e, const char *id, bool stopped, berth_error **err);
+/* Only HostConfig (`update`). */
+int containers_set_host_config(struct engine *e, const char *id, struct json_object *host_config, berth_error **err);
+/* Only State.Health (health checks write it while others change the rest). */
+int containers_set_health(struct engine *e, const char *id, struct json_object *health, berth_error **err);
 int containers_rename(struct engine *e, const char *id, const char *name, berth_error **err);
 int containers_delete(struct engine *e, const char *id, berth_error **err);
 /* IDs of containers made from image_id (at most max; *n gets how many in all). */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/events.h"
 #include "engine/lifecycle_internal.h"
 #include "engine/volumes.h"
 #include "image/builtin.h"
@@ -190,6 +192,25 @@ static void merge_object(struct json_object *config, struct json_object *image, 
   json_object_object_add(config, key, merged);
 }
 
+/* docker merges a health check field by field: --health-interval alone
+ * keeps the image's test. */
+static void merge_healthcheck(struct json_object *config, struct json_object *image) {
+  struct json_object *from_image = get(image, "Healthcheck");
+  if (from_image == NULL || !json_object_is_type(from_image, json_type_object))
+    return;
+  struct json_object *mine = get(config, "Healthcheck");
+  if (mine == NULL || !json_object_is_type(mine, json_type_object)) {
+    json_object_object_add(config, "Healthcheck", json_object_get(from_image));
+    return;
+  }
+  json_object_object_foreach(from_image, key, value) {
+    struct json_object *own = get(mine, key);
+    if (own == NULL || empty_value(own) ||
+        (json_object_is_type(own, json_type_int) && json_object_get_int64(own) == 0))
+      json_object_object_add(mine, key, json_object_get(value));
+  }
+}
+
 /* docker's rules: the user's values win; an explicit --entrypoint drops the
  * image's Cmd; Env, Labels, Volumes and ExposedPorts are unions. */
 static void merge_image_config(struct json_object *config, struct json_object *image) {
@@ -201,7 +222,8 @@ static void merge_image_config(struct json_object *config, struct json_object *i
       json_object_object_add(config, "Cmd", json_object_get(get(image, "Cmd")));
   }
   json_object_object_add(config, "Env", merge_env(get(image, "Env"), get(config, "Env")));
-  const char *scalars[] = {"WorkingDir", "User", "StopSignal", "Healthcheck", "Shell", "OnBuild"};
+  merge_healthcheck(config, image);
+  const char *scalars[] = {"WorkingDir", "User", "StopSignal", "Shell", "OnBuild"};
   for (size_t i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
     if (empty_value(get(config, scalars[i])) && get(image, scalars[i]) != NULL)
       json_object_object_add(config, scalars[i], json_object_get(get(image, scalars[i])));
@@ -287,7 +309,10 @@ static size_t volume_names(struct json_object *host_config, const char **names, 
   return n;
 }
 
-static int write_etc_files(struct engine *e, const char *id, const char *hostname, berth_error **err) {
+/* hostname, hosts and resolv.conf; on the host's network (host_network)
+ * the host's own hosts and resolvers, loopback ones included. */
+static int write_etc_files(struct engine *e, const char *id, const char *hostname, bool host_network,
+                           berth_error **err) {
   cleanup_free char *dir = engine_container_path(e, id, NULL);
   cleanup_close int dirfd = dir != NULL ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
   if (dirfd < 0)
@@ -299,7 +324,12 @@ static int write_etc_files(struct engine *e, const char *id, const char *hostnam
   snprintf(text, sizeof(text),
            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
            "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n");
-  if (fs_write_file_at(dirfd, "hosts", text, strlen(text), 0644, err) < 0)
+  size_t hosts_len = 0;
+  berth_error *no_hosts = NULL;
+  cleanup_free char *host_hosts = host_network ? fs_read_file_at(AT_FDCWD, "/etc/hosts", &hosts_len, &no_hosts) : NULL;
+  berth_error_free(no_hosts);
+  if (fs_write_file_at(dirfd, "hosts", host_hosts != NULL ? host_hosts : text,
+                       host_hosts != NULL ? hosts_len : strlen(text), 0644, err) < 0)
     return -1;
   /* the host's resolvers, except loopback ones the container cannot reach
    * (docker falls back to public resolvers then) */
@@ -316,7 +346,7 @@ static int write_etc_files(struct engine *e, const char *id, const char *hostnam
   for (char *line = host != NULL ? strtok_r(host, "\n", &save) : NULL; line != NULL; line = strtok_r(NULL, "\n", &save)) {
     if (strncmp(line, "nameserver", 10) == 0) {
       const char *addr = line + 10 + strspn(line + 10, " \t");
-      if (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0)
+      if (!host_network && (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0))
         continue;
       nameserver = true;
     }
@@ -371,10 +401,14 @@ int lifecycle_create(struct engine *e, const struct create_request *req, char id
     return -1;
   merge_image_config(config, from_image);
   struct json_object *hostname = get(config, "Hostname");
+  const char *network_mode = json_object_get_string(get(host_config, "NetworkMode"));
+  bool host_network = network_mode != NULL && strcmp(network_mode, "host") == 0;
   if (empty_value(hostname)) {
-    char short_id[13];
-    snprintf(short_id, sizeof(short_id), "%.12s", c.id);
-    json_object_object_add(config, "Hostname", json_object_new_string(short_id));
+    /* docker: the short ID, or the host's own name on the host's network */
+    char name[HOST_NAME_MAX + 1] = "";
+    if (!host_network || gethostname(name, sizeof(name)) < 0)
+      snprintf(name, sizeof(name), "%.12s", c.id);
+    json_object_object_add(config, "Hostname", json_object_new_string(name));
   }
   json_object_object_add(config, "Image", json_object_new_string(req->image));
   c.config = config;
@@ -393,7 +427,7 @@ int lifecycle_create(struct engine *e, const struct create_request *req, char id
     goto fail_volumes;
   }
   if (make_directories(e, c.id, err) < 0 ||
-      write_etc_files(e, c.id, json_object_get_string(get(config, "Hostname")), err) < 0) {
+      write_etc_files(e, c.id, json_object_get_string(get(config, "Hostname")), host_network, err) < 0) {
     berth_error *ignored = NULL;
     if (remove_files(e, c.id, &ignored) == 0 && volumes_detach(e, c.id, true, &ignored) == 0)
       containers_delete(e, c.id, &ignored);
@@ -401,6 +435,7 @@ int lifecycle_create(struct engine *e, const struct create_request *req, char id
     return -1;
   }
   memcpy(id, c.id, sizeof(c.id));
+  events_container(e, &c, "create", NULL, 0);
   return 0;
 fail_volumes:;
   /* the directories of anonymous volumes whose rows the rollback undid */
@@ -472,8 +507,46 @@ int lifecycle_remove(struct engine *e, const char *ref, bool force, bool volumes
   if (volumes)
     volumes_sweep(e, &ignored);
   berth_error_free(ignored);
+  events_container(e, &c, "destroy", NULL, 0);
   ret = 0;
 out:
   container_clear(&c);
   return ret;
+}
+
+int lifecycle_lower_dirs(struct engine *e, const struct container *c, char ***lower, size_t *n, berth_error **err) {
+  *lower = NULL;
+  *n = 0;
+  struct image_record r;
+  if (images_get(e->store, c->image_id, &r, err) < 0)
+    return berth_error_wrap(err, "container \"%s\": image", c->name);
+  int ret = -1;
+  char **dirs = calloc(r.n_layers + 1, sizeof(char *));
+  if (dirs == NULL) {
+    berth_fail(err, ENOMEM, "container \"%s\": layers", c->name);
+    goto out;
+  }
+  if (r.n_layers == 0) {
+    berth_fail(err, EINVAL, "container \"%s\": an image without layers", c->name);
+    goto out;
+  }
+  for (size_t i = 0; i < r.n_layers; i++)
+    if ((dirs[i] = images_layer_path(e->store, r.chain_ids[r.n_layers - 1 - i])) == NULL) {
+      berth_fail(err, ENOMEM, "container \"%s\": layers", c->name);
+      goto out;
+    }
+  *lower = dirs;
+  *n = r.n_layers;
+  dirs = NULL;
+  ret = 0;
+out:
+  lifecycle_lower_dirs_free(dirs, r.n_layers);
+  image_record_free(&r);
+  return ret;
+}
+
+void lifecycle_lower_dirs_free(char **lower, size_t n) {
+  for (size_t i = 0; lower != NULL && i < n; i++)
+    free(lower[i]);
+  free(lower);
 }

@@ -20,4 +20,9 @@ bool lifecycle_init_alive(const struct container *c);
  * timeout_ms (-1 forever); true when it has. */
 bool lifecycle_wait_pid(pid_t pid, unsigned long long start, int timeout_ms);
 
+/* The directories of c's image layers, topmost first as overlay's
+ * lowerdir lists them: *n malloc'd paths (at least one). */
+int lifecycle_lower_dirs(struct engine *e, const struct container *c, char ***lower, size_t *n, berth_error **err);
+void lifecycle_lower_dirs_free(char **lower, size_t n);
+
 #endif

@@ -14,10 +14,11 @@
 #include <unistd.h>
 
 #include "engine/bundle.h"
+#include "engine/events.h"
+#include "engine/health.h"
 #include "engine/lifecycle_internal.h"
 #include "engine/options.h"
 #include "engine/volumes.h"
-#include "image/images.h"
 #include "runtime/state.h"
 #include "storage/overlay.h"
 #include "util/cleanup.h"
@@ -33,31 +34,19 @@ static struct json_object *get(struct json_object *o, const char *key) {
 }
 
 static int mount_rootfs(struct engine *e, const struct container *c, const char *rootfs, berth_error **err) {
-  struct image_record r;
-  if (images_get(e->store, c->image_id, &r, err) < 0)
-    return berth_error_wrap(err, "container \"%s\": image", c->name);
-  int ret = -1;
-  char **lower = calloc(r.n_layers + 1, sizeof(char *));
+  char **lower;
+  size_t n;
+  if (lifecycle_lower_dirs(e, c, &lower, &n, err) < 0)
+    return -1;
   cleanup_free char *upper = engine_container_path(e, c->id, "diff");
   cleanup_free char *work = engine_container_path(e, c->id, "work");
-  if (lower == NULL || upper == NULL || work == NULL) {
-    berth_fail(err, ENOMEM, "rootfs");
-    goto out;
-  }
-  for (size_t i = 0; i < r.n_layers; i++)
-    if ((lower[i] = images_layer_path(e->store, r.chain_ids[r.n_layers - 1 - i])) == NULL) {
-      berth_fail(err, ENOMEM, "rootfs");
-      goto out;
-    }
   /* an --rm container's upper layer dies with it: never synced */
   struct json_object *auto_remove = get(c->host_config, "AutoRemove");
-  ret = overlay_mount((const char *const *)lower, r.n_layers, upper, work, rootfs,
-                      auto_remove != NULL && json_object_get_boolean(auto_remove), err);
-out:
-  for (size_t i = 0; lower != NULL && i < r.n_layers; i++)
-    free(lower[i]);
-  free(lower);
-  image_record_free(&r);
+  int ret = upper == NULL || work == NULL
+                ? berth_fail(err, ENOMEM, "rootfs")
+                : overlay_mount((const char *const *)lower, n, upper, work, rootfs,
+                                auto_remove != NULL && json_object_get_boolean(auto_remove), err);
+  lifecycle_lower_dirs_free(lower, n);
   return ret;
 }
 
@@ -157,6 +146,7 @@ struct spawn {
   const char *exit_file, *log_path, *socket_path;
   int64_t log_max_size;
   int log_max_file;
+  int64_t health_interval_ms; /* 0: no health check */
 };
 
 /* In the child: setsid, create the container with the pipes as its stdio,
@@ -210,6 +200,15 @@ static _Noreturn void child_create_then_monitor(struct spawn *s) {
   arg(&a, s->socket_path);
   if (s->client_fd >= 0)
     arg_int(&a, "--client", s->client_fd);
+  if (s->health_interval_ms > 0) {
+    arg_int(&a, "--periodic-interval", s->health_interval_ms);
+    const char *probe[] = {s->e->self, "--root", s->e->root, "--runroot", s->e->runroot, "container", "healthcheck",
+                           s->c->id};
+    for (size_t i = 0; i < sizeof(probe) / sizeof(probe[0]); i++) {
+      arg(&a, "--periodic-arg");
+      arg(&a, probe[i]);
+    }
+  }
   arg(&a, "--");
   const char *exit_command[] = {s->e->self, "--root", s->e->root, "--runroot", s->e->runroot, "container",
                                 "cleanup", s->c->id};
@@ -345,6 +344,12 @@ int lifecycle_start(struct engine *e, const char *ref, const struct start_option
   struct log_options log = log_options_of(c.host_config);
   s.log_max_size = log.max_size;
   s.log_max_file = log.max_file;
+  int64_t health_interval_ns;
+  bool health = health_configured(c.config, &health_interval_ns);
+  if (health)
+    s.health_interval_ms = health_interval_ns / 1000000 > 0 ? health_interval_ns / 1000000 : 1;
+  if (s.client_fd >= 0)
+    events_container(e, &c, "attach", NULL, 0);
   int spawned = spawn_monitor(&s, &c, exit_code, err);
   close_pair(s.pipes.in);
   close_pair(s.pipes.out);
@@ -356,6 +361,7 @@ int lifecycle_start(struct engine *e, const char *ref, const struct start_option
     berth_error *ignored = NULL;
     containers_save_state(e, &c, &ignored);
     berth_error_free(ignored);
+    events_container_die(e, &c);
     goto unmount;
   }
   /* recorded before the process runs: a crash from here on leaves a
@@ -374,8 +380,11 @@ int lifecycle_start(struct engine *e, const char *ref, const struct start_option
   c.manually_stopped = false;
   free(c.error);
   c.error = strdup("");
+  json_object_put(c.health);
+  c.health = health ? health_initial() : NULL;
   if (containers_save_state(e, &c, err) < 0)
     goto out;
+  events_container(e, &c, "start", NULL, 0);
   ret = 0;
   goto out;
 unmount:;

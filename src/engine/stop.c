@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/events.h"
 #include "engine/lifecycle_internal.h"
 #include "engine/options.h"
 #include "runtime/state.h"
@@ -58,6 +59,8 @@ int lifecycle_kill(struct engine *e, const char *ref, int sig, berth_error **err
       containers_set_manually_stopped(e, c.id, true, err) < 0)
     goto out;
   ret = container_kill(&e->runtime, c.id, sig, false, err);
+  if (ret == 0)
+    events_container_kill(e, &c, sig);
 out:
   container_clear(&c);
   return ret;
@@ -102,20 +105,23 @@ int lifecycle_stop(struct engine *e, const char *ref, int timeout, int sig, bert
     container_pause(&e->runtime, c.id, false, &ignored);
   berth_error_free(ignored);
   ignored = NULL;
-  if (timeout != 0)
-    container_kill(&e->runtime, c.id, sig, false, &ignored);
+  if (timeout != 0 && container_kill(&e->runtime, c.id, sig, false, &ignored) == 0)
+    events_container_kill(e, &c, sig);
   berth_error_free(ignored);
   ignored = NULL;
   if (timeout == 0 || !lifecycle_wait_pid(c.pid, c.pid_start, timeout < 0 ? -1 : timeout * 1000)) {
     if (container_kill(&e->runtime, c.id, SIGKILL, true, &ignored) < 0)
       kill(c.pid, SIGKILL);
     berth_error_free(ignored);
+    events_container_kill(e, &c, SIGKILL);
     if (!lifecycle_wait_pid(c.pid, c.pid_start, 10000)) {
       berth_fail(err, 0, "container %s: init did not die after SIGKILL", c.id);
       goto out;
     }
   }
   ret = wait_cleaned(e, &c, 5000, err);
+  if (ret == 0)
+    events_container(e, &c, "stop", NULL, 0);
 out:
   container_clear(&c);
   return ret;
@@ -141,6 +147,8 @@ int lifecycle_pause(struct engine *e, const char *ref, bool pause, berth_error *
     goto out;
   c.status = pause ? CONTAINER_PAUSED : CONTAINER_RUNNING;
   ret = containers_save_state(e, &c, err);
+  if (ret == 0)
+    events_container(e, &c, pause ? "pause" : "unpause", NULL, 0);
 out:
   container_clear(&c);
   return ret;
@@ -226,6 +234,7 @@ int lifecycle_cleanup(struct engine *e, const char *id, bool from_monitor, berth
   c.pid_start = 0;
   if (lifecycle_release(e, &c, err) < 0 || containers_save_state(e, &c, err) < 0)
     goto out;
+  events_container_die(e, &c);
   if (json_object_get_boolean(get(c.host_config, "AutoRemove"))) {
     close(lock);
     lock = -1;

@@ -141,6 +141,30 @@ int users_resolve(int rootfd, const char *spec, struct resolved_user *out, berth
   return 0;
 }
 
+int users_add_groups(int rootfd, struct json_object *names, struct resolved_user *u, berth_error **err) {
+  size_t n = names != NULL && json_object_is_type(names, json_type_array) ? json_object_array_length(names) : 0;
+  if (n == 0)
+    return 0;
+  cleanup_free char *groups = read_in_root(rootfd, "/etc/group");
+  for (size_t i = 0; i < n; i++) {
+    const char *want = json_object_get_string(json_object_array_get_idx(names, i));
+    unsigned long gid;
+    bool found = parse_id(want, &gid);
+    cleanup_free char *text = !found && groups != NULL ? strdup(groups) : NULL;
+    char *lines = NULL;
+    for (char *line = text != NULL ? strtok_r(text, "\n", &lines) : NULL; line != NULL && !found;
+         line = strtok_r(NULL, "\n", &lines)) {
+      char *f[4];
+      found = split_fields(line, f, 4) >= 3 && strcmp(f[0], want) == 0 && parse_id(f[2], &gid);
+    }
+    if (!found)
+      return berth_fail(err, 0, "unable to find group %s: no matching entries in group file", want);
+    if (add_group(u, (gid_t)gid) < 0)
+      return berth_fail(err, ENOMEM, "user groups");
+  }
+  return 0;
+}
+
 void users_clear(struct resolved_user *u) {
   free(u->groups);
   free(u->home);

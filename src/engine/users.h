@@ -4,6 +4,7 @@
 #ifndef BERTH_ENGINE_USERS_H
 #define BERTH_ENGINE_USERS_H
 
+#include <json-c/json.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,6 +22,10 @@ struct resolved_user {
  * find user NAME: no matching entries in passwd file"; a numeric UID
  * without an entry is fine (gid 0 unless given). */
 int users_resolve(int rootfd, const char *spec, struct resolved_user *out, berth_error **err);
+/* docker's --group-add: each a GID or a group name from the container's
+ * /etc/group, added to u's supplementary groups.  An unknown name: "unable
+ * to find group NAME: no matching entries in group file". */
+int users_add_groups(int rootfd, struct json_object *names, struct resolved_user *u, berth_error **err);
 void users_clear(struct resolved_user *u);
 
 #endif

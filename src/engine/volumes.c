@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/events.h"
 #include "image/db.h"
 #include "util/cleanup.h"
 #include "util/fs.h"
@@ -414,6 +415,7 @@ int volumes_create(struct engine *e, const char *name, struct json_object *label
       remove_volume_dir(vdir, name, NULL);
     return berth_error_wrap(err, "create %s", name);
   }
+  events_volume(e, name, "create");
   if (out == NULL)
     return 0;
   memset(out, 0, sizeof(*out));
@@ -479,6 +481,7 @@ int volumes_remove(struct engine *e, const char *name, bool force, berth_error *
   if (lock_volumes(vdir, &lockfd, err) < 0 ||
       db_exec_text(e->db, err, "DELETE FROM volumes WHERE name = ?", name, NULL) < 0 || tx_commit(e, own, err) < 0)
     goto fail;
+  events_volume(e, name, "destroy");
   /* inside a caller's transaction the directory is the sweep's */
   if (own && remove_volume_dir(vdir, name, err) < 0)
     return berth_error_wrap(err, "remove %s", name);
@@ -641,6 +644,7 @@ int volumes_prune(struct engine *e, bool all_volumes, char **label_filters,
     }
     if (freed != NULL)
       *freed += size;
+    events_volume(e, doomed.v[i], "destroy");
     if (removed != NULL)
       removed(doomed.v[i], arg);
   }
@@ -697,6 +701,8 @@ int volumes_attach(struct engine *e, const char *container_id, const char *const
   }
   if (tx_commit(e, own, err) < 0)
     goto fail;
+  for (size_t i = 0; i < made.n; i++)
+    events_volume(e, made.v[i], "create");
   names_free(&made);
   return 0;
 fail:
@@ -749,6 +755,8 @@ int volumes_detach(struct engine *e, const char *container_id, bool remove_anony
   if (tx_commit(e, own, err) < 0)
     goto fail;
   int ret = 0;
+  for (size_t i = 0; i < doomed.n; i++)
+    events_volume(e, doomed.v[i], "destroy");
   for (size_t i = 0; own && i < doomed.n; i++)
     if (remove_volume_dir(vdir, doomed.v[i], ret == 0 ? err : NULL) < 0)
       ret = -1;

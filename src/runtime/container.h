@@ -69,11 +69,15 @@ struct exec_options {
   char **caps;      /* --cap, added */
   char **additional_gids;
   bool tty, tty_given;
+  unsigned console_height, console_width; /* the pty's first size; 0: unset */
   bool detach;
   bool no_new_privs, no_new_privs_given;
   const char *pid_file;
   const char *console_socket;
   int preserve_fds;
+  /* out: the process, with detach (a child of the caller, which may wait
+   * for it) */
+  pid_t pid;
 };
 /* Runs a process in a running container; *status as for run. */
 int container_exec(const struct runtime_context *ctx, struct exec_options *opts, int *status, berth_error **err);

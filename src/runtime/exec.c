@@ -169,6 +169,10 @@ static int build_process(const struct exec_options *o, const struct spec *spec, 
   }
   if (o->tty_given)
     p->terminal = o->tty;
+  if (o->console_height > 0 && o->console_width > 0) {
+    p->console_height = o->console_height;
+    p->console_width = o->console_width;
+  }
   if (o->no_new_privs_given)
     p->no_new_privileges = o->no_new_privs;
   if (p->cwd == NULL || p->cwd[0] != '/')
@@ -364,6 +368,7 @@ int container_exec(const struct runtime_context *ctx, struct exec_options *o, in
   close(sync_fd);
   sync_fd = -1;
   if (o->detach) {
+    o->pid = pid;
     pid = -1;
     ret = 0;
     goto out;

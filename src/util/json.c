@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/cleanup.h"
 
@@ -333,4 +334,22 @@ struct json_object *json_parse_text(const char *text, size_t len, const char *or
   }
   json_tokener_free(tok);
   return obj;
+}
+
+struct json_object *json_new_time(int64_t ns) {
+  if (ns <= 0)
+    return json_object_new_string("0001-01-01T00:00:00Z");
+  time_t s = (time_t)(ns / 1000000000);
+  struct tm tm;
+  gmtime_r(&s, &tm);
+  char date[40], frac[16] = "", text[64];
+  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+  long nanos = (long)(ns % 1000000000);
+  if (nanos > 0) {
+    snprintf(frac, sizeof(frac), ".%09ld", nanos);
+    for (size_t n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
+      frac[n - 1] = '\0';
+  }
+  snprintf(text, sizeof(text), "%s%sZ", date, frac);
+  return json_object_new_string(text);
 }

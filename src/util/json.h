@@ -36,6 +36,10 @@ int json_get_array(const struct json_ctx *ctx, struct json_object *obj, const ch
 int json_get_strv(const struct json_ctx *ctx, struct json_object *obj, const char *key, char ***out,
                   size_t *count, berth_error **err);
 
+/* A time as docker's JSON has it (Go's RFC3339Nano in UTC, trailing zeros
+ * of the fraction dropped); ns <= 0 is Go's zero time. */
+struct json_object *json_new_time(int64_t ns);
+
 /* Fails with "<origin>: <path>.<key>: <message>". */
 int json_fail_err(berth_error **err, const struct json_ctx *ctx, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -192,10 +192,10 @@ See 'berth run --help'."
 	# as docker: rm -f of what is not there is no error, and says nothing
 	run -0 berth rm -f nosuch
 	assert_eq "$output" ""
-	run -125 berth run --rm --health-cmd true busybox true
-	assert_contains "$output" "health checks are not supported"
-	run -125 berth run --rm --group-add 10 busybox true
-	run -125 berth run --rm --userns keep-id busybox true
+	run -125 berth run --rm --group-add nosuchgroup busybox true
+	assert_contains "$output" "unable to find group nosuchgroup"
+	run -125 berth run --rm --userns private busybox true
+	assert_contains "$output" 'invalid argument "private" for "--userns" flag'
 	# the failed runs with --rm left nothing; without --rm docker keeps the
 	# container "created" with its error
 	run -127 berth run --name kept busybox nosuchcommand
@@ -205,6 +205,33 @@ See 'berth run --help'."
 	run -0 berth ps -aq
 	assert_eq "$output" ""
 	! grep -qF "$BROOT" /proc/self/mountinfo || fail "mounts left: $(grep -F "$BROOT" /proc/self/mountinfo)"
+}
+
+@test "run --network host, --group-add, --userns keep-id: what the process sees" {
+	# the host's network namespace and name; the rest stays the container's own
+	run -0 berth run -d --name hostnet --network host busybox sleep 1000
+	local pid
+	pid="$(berth inspect -f '{{.State.Pid}}' hostnet)"
+	assert_eq "$(readlink /proc/"$pid"/ns/net)" "$(readlink /proc/self/ns/net)"
+	[[ "$(readlink /proc/"$pid"/ns/uts)" != "$(readlink /proc/self/ns/uts)" ]] || fail "the host's uts namespace"
+	run -0 berth exec hostnet hostname
+	assert_eq "$output" "$(hostname)"
+	run -0 berth run --rm busybox sh -c 'ls /sys/class/net'
+	assert_eq "$output" lo
+	# supplementary groups by number and by the image's group name
+	run -0 berth run --rm -u 1000 --group-add 1234 --group-add nobody busybox id -G
+	assert_eq "$output" "0 1234 65534"
+	# keep-id: a user namespace of its own, same IDs inside; its root has
+	# no power over the host's devices (mknod refused despite CAP_MKNOD)
+	run -0 berth run -d --name userns --userns keep-id busybox sleep 1000
+	pid="$(berth inspect -f '{{.State.Pid}}' userns)"
+	[[ "$(readlink /proc/"$pid"/ns/user)" != "$(readlink /proc/self/ns/user)" ]] || fail "no user namespace"
+	assert_eq "$(stat -c %u /proc/"$pid")" 0
+	run -0 berth exec userns sh -c 'id -u; grep CapEff /proc/self/status'
+	assert_eq "$output" "0
+CapEff:	00000000a80425fb"
+	run -1 berth exec userns mknod /tmp/null c 1 3
+	run -0 berth run --rm busybox mknod /tmp/null c 1 3
 }
 
 @test "kill, restart policy on-failure:2 with back-off, and unless-stopped stays stopped" {
@@ -290,4 +317,30 @@ run"
 	(( $(stat -c %s "$log") <= 1000 && $(stat -c %s "$log.1") <= 1000 )) || fail "sizes: $(stat -c %s "$log" "$log.1")"
 	run -0 berth logs rot
 	assert_eq "$(tail -1 <<<"$output")" "line 200"
+}
+
+@test "container prune: only stopped containers, --filter label/label!/until, the space reclaimed" {
+	run -0 berth run --name kept --label keep=yes busybox true
+	run -0 berth run --name wrote busybox dd if=/dev/zero of=/big bs=1M count=1
+	run -0 berth run -d --name running busybox sleep 1000
+	local wrote
+	wrote="$(berth inspect -f '{{.Id}}' wrote)"
+	# bad filters change nothing
+	run -1 berth container prune -f --filter colour=red
+	assert_contains "$output" "invalid filter 'colour'"
+	run -1 berth container prune -f --filter until=yesterday
+	# created before 1970: nothing matches
+	run -0 berth container prune -f --filter until=1
+	assert_eq "$output" "Total reclaimed space: 0B"
+	run -0 berth container prune -f --filter label!=keep
+	assert_eq "$output" "Deleted Containers:
+$wrote
+
+Total reclaimed space: 1.05MB"
+	run -0 berth ps -a --format '{{.Names}}'
+	assert_eq "$(sort <<<"$output" | tr '\n' ' ')" "kept running "
+	run -0 berth container prune -f --filter label=keep=yes
+	run -0 berth ps -a --format '{{.Names}}'
+	assert_eq "$output" running
+	assert_eq "$(leftovers "$wrote")" ""
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "engine/options.h"
 #include "util/cleanup.h"
@@ -424,9 +426,14 @@ static int parse_one(struct container_flags *f, int c, const char *value, char *
     return options_add_label(labels, n_labels, value, err);
   case OPT_LABEL_FILE:
     return options_read_env_file(labels, n_labels, value, false, err);
-  case OPT_HEALTH_CMD:
-    /* health checks run through `berth exec`, which comes next */
-    return berth_fail(err, 0, "--health-cmd: health checks are not supported by berth yet");
+  case OPT_HEALTH_CMD: {
+    struct json_object *test = json_object_new_array();
+    json_object_array_add(test, json_object_new_string("CMD-SHELL"));
+    json_object_array_add(test, json_object_new_string(value));
+    json_object_object_add(object_of(cfg, "Healthcheck"), "Test", test);
+    f->health_cmd = true;
+    return 0;
+  }
   case OPT_HEALTH_INTERVAL:
     return set_duration(object_of(cfg, "Healthcheck"), "Interval", value, "--health-interval", err);
   case OPT_HEALTH_TIMEOUT:
@@ -436,16 +443,15 @@ static int parse_one(struct container_flags *f, int c, const char *value, char *
   case OPT_HEALTH_RETRIES:
     return set_int(object_of(cfg, "Healthcheck"), "Retries", value, "--health-retries", err);
   case OPT_NO_HEALTHCHECK: {
+    f->no_healthcheck = true;
     struct json_object *test = json_object_new_array();
     json_object_array_add(test, json_object_new_string("NONE"));
     json_object_object_add(object_of(cfg, "Healthcheck"), "Test", test);
     return 0;
   }
   case OPT_USERNS:
-    if (strcmp(value, "keep-id") == 0)
-      return berth_fail(err, 0, "--userns keep-id: user namespaces are not supported by berth yet");
-    if (strcmp(value, "host") != 0 && strcmp(value, "") != 0)
-      return berth_fail(err, 0, "invalid argument \"%s\" for \"--userns\" flag: expected host", value);
+    if (strcmp(value, "host") != 0 && strcmp(value, "keep-id") != 0 && strcmp(value, "") != 0)
+      return berth_fail(err, 0, "invalid argument \"%s\" for \"--userns\" flag: expected host or keep-id", value);
     json_object_object_add(hc, "UsernsMode", json_object_new_string(value));
     return 0;
   case OPT_LOG_DRIVER:
@@ -486,8 +492,15 @@ static int parse_one(struct container_flags *f, int c, const char *value, char *
   case OPT_PLATFORM:
     f->platform = value;
     return 0;
-  case OPT_GROUP_ADD:
-    return berth_fail(err, 0, "--group-add: not supported by berth yet");
+  case OPT_GROUP_ADD: {
+    struct json_object *groups = NULL;
+    if (!json_object_object_get_ex(hc, "GroupAdd", &groups)) {
+      groups = json_object_new_array();
+      json_object_object_add(hc, "GroupAdd", groups);
+    }
+    json_object_array_add(groups, json_object_new_string(value));
+    return 0;
+  }
   case 'q':
     f->quiet = true;
     return 0;
@@ -564,8 +577,34 @@ int container_flags_parse(int argc, char **argv, bool run, struct container_flag
       json_object_object_add(f->config, "StdinOnce", json_object_new_boolean(true));
     }
   }
+  struct json_object *health = NULL;
+  if (json_object_object_get_ex(f->config, "Healthcheck", &health)) {
+    if (f->no_healthcheck && (f->health_cmd || json_object_object_length(health) > 1))
+      return berth_fail(err, 0, "--no-healthcheck conflicts with --health-* options");
+    json_object_object_foreach(health, key, value) {
+      if (strcmp(key, "Test") == 0)
+        continue;
+      if (json_object_get_int64(value) < 0)
+        return berth_fail(err, 0, "--health-%s cannot be negative",
+                          strcmp(key, "StartPeriod") == 0 ? "start-period" : strcmp(key, "Retries") == 0 ? "retries"
+                                                                          : strcmp(key, "Interval") == 0 ? "interval"
+                                                                                                          : "timeout");
+      if (strcmp(key, "Retries") != 0 && json_object_get_int64(value) > 0 && json_object_get_int64(value) < 1000000)
+        return berth_fail(err, 0, "%s in Healthcheck cannot be less than 1ms", key);
+    }
+  }
   if (!json_object_object_get_ex(f->host_config, "NetworkMode", &v))
     json_object_object_add(f->host_config, "NetworkMode", json_object_new_string("none"));
+  /* as docker's client: the pty starts with our terminal's size, so the
+   * first thing the program reads is right (a resize comes only later) */
+  struct winsize ws;
+  if (json_object_object_get_ex(f->config, "Tty", &v) && json_object_get_boolean(v) &&
+      ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+    struct json_object *size = json_object_new_array();
+    json_object_array_add(size, json_object_new_int(ws.ws_row));
+    json_object_array_add(size, json_object_new_int(ws.ws_col));
+    json_object_object_add(f->host_config, "ConsoleSize", size);
+  }
   struct json_object *log = object_of(f->host_config, "LogConfig");
   json_object_object_add(log, "Type", json_object_new_string("json-file"));
   object_of(log, "Config");

@@ -20,6 +20,7 @@ struct container_flags {
   const char *platform;
   bool quiet;
   bool help;
+  bool health_cmd, no_healthcheck; /* for docker's check that they do not meet */
 };
 
 /* Parses argv (argv[0] is the command); stops at the image, whose

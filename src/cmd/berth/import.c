@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "image/import.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
@@ -39,7 +40,7 @@ int cmd_import(struct berth_context *ctx, int argc, char **argv, berth_error **e
     case 'h':
       printf("Usage:  berth %s\n\nImport the contents from a tarball to create a filesystem image\n\nOptions:\n"
              "  -c, --change list       Apply Dockerfile instruction to the created image (CMD, ENTRYPOINT, ENV,\n"
-             "                          EXPOSE, USER, WORKDIR)\n  -m, --message string    Set commit message for imported image\n",
+             "                          EXPOSE, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR)\n  -m, --message string    Set commit message for imported image\n",
              usage_text);
       return 0;
     default:
@@ -66,6 +67,7 @@ int cmd_import(struct berth_context *ctx, int argc, char **argv, berth_error **e
   char id[DIGEST_TEXT_MAX];
   if (s == NULL || image_import(s, fd, &o, id, err) < 0)
     return -1;
+  events_image(s->root, id, id, "import");
   printf("%s\n", id);
   return 0;
 }

@@ -13,26 +13,6 @@
 #include "util/cleanup.h"
 #include "util/json.h"
 
-/* Go's RFC3339Nano: trailing zeros of the fraction dropped; the zero time
- * as Go prints it. */
-static struct json_object *time_json(int64_t ns) {
-  if (ns <= 0)
-    return json_object_new_string("0001-01-01T00:00:00Z");
-  time_t s = (time_t)(ns / 1000000000);
-  struct tm tm;
-  gmtime_r(&s, &tm);
-  char date[40], frac[16] = "", text[64];
-  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-  long nanos = (long)(ns % 1000000000);
-  if (nanos > 0) {
-    snprintf(frac, sizeof(frac), ".%09ld", nanos);
-    for (size_t n = strlen(frac); n > 1 && frac[n - 1] == '0'; n--)
-      frac[n - 1] = '\0';
-  }
-  snprintf(text, sizeof(text), "%s%sZ", date, frac);
-  return json_object_new_string(text);
-}
-
 static struct json_object *path_json(struct engine *e, const char *id, const char *name) {
   cleanup_free char *p = engine_container_path(e, id, name);
   return json_object_new_string(p != NULL ? p : "");
@@ -51,8 +31,8 @@ static struct json_object *state_json(const struct container *c) {
   json_object_object_add(s, "Pid", json_object_new_int(live ? c->pid : 0));
   json_object_object_add(s, "ExitCode", json_object_new_int(c->exit_code));
   json_object_object_add(s, "Error", json_object_new_string(c->error != NULL ? c->error : ""));
-  json_object_object_add(s, "StartedAt", time_json(c->started_ns));
-  json_object_object_add(s, "FinishedAt", time_json(c->finished_ns));
+  json_object_object_add(s, "StartedAt", json_new_time(c->started_ns));
+  json_object_object_add(s, "FinishedAt", json_new_time(c->finished_ns));
   if (c->health != NULL)
     json_object_object_add(s, "Health", json_object_get(c->health));
   return s;
@@ -121,7 +101,7 @@ struct json_object *container_inspect_object(struct engine *e, const char *ref, 
   lifecycle_sync(e, &c);
   struct json_object *o = json_object_new_object();
   json_object_object_add(o, "Id", json_object_new_string(c.id));
-  json_object_object_add(o, "Created", time_json(c.created_ns));
+  json_object_object_add(o, "Created", json_new_time(c.created_ns));
   struct json_object *entry = NULL, *cmd = NULL, *args = json_object_new_array();
   json_object_object_get_ex(c.config, "Entrypoint", &entry);
   json_object_object_get_ex(c.config, "Cmd", &cmd);

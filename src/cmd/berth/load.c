@@ -7,13 +7,17 @@
 #include <unistd.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "image/archives.h"
 #include "image/reference.h"
 #include "util/cleanup.h"
 
 static const char usage_text[] = "load [OPTIONS]";
 
+static const char *events_root; /* the store's, for the load events */
+
 static void report(void *arg, const char *id, const char *const *tags) {
+  events_image(events_root, id, id, "load");
   bool quiet = *(bool *)arg;
   if (quiet)
     return;
@@ -69,5 +73,6 @@ int cmd_load(struct berth_context *ctx, int argc, char **argv, berth_error **err
   struct store *s = context_store(ctx, err);
   if (s == NULL)
     return -1;
+  events_root = s->root;
   return archive_load(s, fd, dir, report, &quiet, err) < 0 ? -1 : 0;
 }

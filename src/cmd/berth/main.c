@@ -16,9 +16,17 @@ struct command {
 };
 
 static const struct command top_commands[] = {
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
+    {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
+    {"events", cmd_events, "Get real time events from the server"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"info", cmd_info, "Display system-wide information"},
     {"inspect", cmd_inspect, "Return low-level information on berth objects"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"load", cmd_load, "Load an image from a tar archive or STDIN"},
@@ -26,6 +34,7 @@ static const struct command top_commands[] = {
     {"logout", cmd_logout, "Log out from a registry"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
     {"pause", cmd_pause, "Pause all processes within one or more containers"},
+    {"port", cmd_port, "List port mappings or a specific mapping for the container"},
     {"ps", cmd_ps, "List containers"},
     {"pull", cmd_pull, "Download an image from a registry"},
     {"push", cmd_push, "Upload an image to a registry"},
@@ -36,9 +45,12 @@ static const struct command top_commands[] = {
     {"run", cmd_run, "Create and run a new container from an image"},
     {"save", cmd_save, "Save one or more images to a tar archive (streamed to STDOUT by default)"},
     {"start", cmd_start, "Start one or more stopped containers"},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {"version", cmd_version, "Show the berth version information"},
     {"volume", cmd_volume, NULL}, /* a group of its own (volume.c) */
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
@@ -59,8 +71,15 @@ static const struct command image_commands[] = {
 };
 
 static const struct command container_commands[] = {
+    {"attach", cmd_attach, "Attach local standard input, output, and error streams to a running container"},
     {"cleanup", cmd_container_cleanup, NULL}, /* run by a container's monitor */
+    {"commit", cmd_commit, "Create a new image from a container's changes"},
+    {"cp", cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"create", cmd_create, "Create a new container"},
+    {"diff", cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
+    {"export", cmd_export, "Export a container's filesystem as a tar archive"},
+    {"healthcheck", cmd_container_healthcheck, NULL}, /* run by a container's monitor */
     {"inspect", cmd_container_inspect, "Display detailed information on one or more containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
@@ -68,19 +87,25 @@ static const struct command container_commands[] = {
     {"list", cmd_ps, NULL},
     {"ps", cmd_ps, NULL},
     {"pause", cmd_pause, "Pause all processes within one or more containers"},
+    {"port", cmd_port, "List port mappings or a specific mapping for the container"},
     {"prune", cmd_container_prune, "Remove all stopped containers"},
     {"rename", cmd_rename, "Rename a container"},
     {"restart", cmd_restart, "Restart one or more containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
     {"run", cmd_run, "Create and run a new container from an image"},
     {"start", cmd_start, "Start one or more stopped containers"},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"stop", cmd_stop, "Stop one or more running containers"},
+    {"top", cmd_top, "Display the running processes of a container"},
     {"unpause", cmd_unpause, "Unpause all processes within one or more containers"},
+    {"update", cmd_update, "Update configuration of one or more containers"},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
 };
 
 static const struct command system_commands[] = {
     {"df", cmd_system_df, "Show docker disk usage"},
+    {"events", cmd_events, "Get real time events from the server"},
+    {"info", cmd_info, "Display system-wide information"},
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -190,7 +215,7 @@ static int run(struct berth_context *ctx, int argc, char **argv) {
 
 int main(int argc, char **argv) {
   berth_log_init("berth");
-  struct berth_context ctx = {.root = getenv("BERTH_ROOT") != NULL ? getenv("BERTH_ROOT") : STORE_DEFAULT_ROOT};
+  struct berth_context ctx = {.argv = argv, .root = getenv("BERTH_ROOT") != NULL ? getenv("BERTH_ROOT") : STORE_DEFAULT_ROOT};
   enum { OPT_ROOT = 256, OPT_RUNROOT };
   static const struct option options[] = {
       {"root", required_argument, NULL, OPT_ROOT},

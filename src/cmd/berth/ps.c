@@ -42,6 +42,13 @@ static bool matches(const struct container *c, const struct ps_filter *f) {
     return c->status == CONTAINER_EXITED && c->exit_code == atoi(f->value);
   if (strcmp(f->key, "ancestor") == 0)
     return strcmp(c->image, f->value) == 0 || strstr(c->image_id, f->value) != NULL;
+  if (strcmp(f->key, "health") == 0) {
+    /* docker: "none" for a container without a health check */
+    struct json_object *status;
+    if (c->health == NULL || !json_object_object_get_ex(c->health, "Status", &status))
+      return strcmp(f->value, "none") == 0;
+    return strcmp(json_object_get_string(status), f->value) == 0;
+  }
   if (strcmp(f->key, "label") == 0) {
     const char *eq = strchr(f->value, '=');
     char key[256];
@@ -211,7 +218,7 @@ int cmd_ps(struct berth_context *ctx, int argc, char **argv, berth_error **err) 
       break;
     case 'f': {
       const char *eq = strchr(optarg, '=');
-      static const char *const known[] = {"status", "name", "id", "exited", "ancestor", "label", NULL};
+      static const char *const known[] = {"status", "name", "id", "exited", "ancestor", "label", "health", NULL};
       bool ok = false;
       for (size_t i = 0; eq != NULL && known[i] != NULL && !ok; i++)
         ok = strlen(known[i]) == (size_t)(eq - optarg) && strncmp(optarg, known[i], (size_t)(eq - optarg)) == 0;

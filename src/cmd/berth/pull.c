@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "cmd/berth/progress.h"
 #include "cmd/berth/registry_flags.h"
 #include "image/reference.h"
@@ -81,6 +82,7 @@ int cmd_pull(struct berth_context *ctx, int argc, char **argv, berth_error **err
   registry_client_free(client);
   if (ret < 0)
     return -1;
+  events_image(s->root, image_ref_familiar(full), image_ref_familiar(full), "pull");
   if (!quiet) {
     printf("Digest: %s\n", result.digest);
     printf("Status: %s for %s\n", result.downloaded ? "Downloaded newer image" : "Image is up to date",

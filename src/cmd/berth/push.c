@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "cmd/berth/progress.h"
 #include "cmd/berth/registry_flags.h"
 #include "image/reference.h"
@@ -68,6 +69,7 @@ int cmd_push(struct berth_context *ctx, int argc, char **argv, berth_error **err
   registry_client_free(client);
   if (ret < 0)
     return -1;
+  events_image(s->root, name, name, "push");
   if (!quiet)
     printf("%s: digest: %s size: %" PRIu64 "\n", tag != NULL ? tag : "", digest, size);
   else

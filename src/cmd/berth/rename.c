@@ -7,6 +7,7 @@
 #include "cmd/berth/commands.h"
 #include "engine/containers.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 
 int cmd_rename(struct berth_context *ctx, int argc, char **argv, berth_error **err) {
   static const char usage_text[] = "rename CONTAINER NEW_NAME";
@@ -30,6 +31,14 @@ int cmd_rename(struct berth_context *ctx, int argc, char **argv, berth_error **e
     ret = berth_fail(err, 0, "Renaming a container with the same name as its current name");
   else
     ret = containers_rename(e, ct.id, name, err);
+  if (ret == 0) {
+    /* docker's attribute keeps the old name's "/" */
+    char *old_name = ct.name, old_attr[260];
+    snprintf(old_attr, sizeof(old_attr), "/%s", old_name);
+    ct.name = (char *)name;
+    events_container(e, &ct, "rename", (struct event_attr[]){{"oldName", old_attr}}, 1);
+    ct.name = old_name;
+  }
   container_clear(&ct);
   return ret;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "engine/containers.h"
 #include "engine/engine.h"
 #include "engine/lifecycle.h"
@@ -76,6 +77,7 @@ static int remove_one(struct engine *e, const char *name, bool force, berth_erro
     bool removed = false;
     if (images_untag(s, full, &removed, err) == 0) {
       printf("Untagged: %s\n", image_ref_familiar(full));
+      events_image(s->root, id, image_ref_familiar(full), "untag");
       ret = 0;
     }
     goto out;
@@ -88,11 +90,14 @@ static int remove_one(struct engine *e, const char *name, bool force, berth_erro
   }
   if (check_containers(e, name, id, by_tag, force, err) < 0 || images_remove(s, id, err) < 0)
     goto out;
-  for (size_t i = 0; i < r.n_tags; i++)
+  for (size_t i = 0; i < r.n_tags; i++) {
     printf("Untagged: %s\n", image_ref_familiar(r.tags[i]));
+    events_image(s->root, id, image_ref_familiar(r.tags[i]), "untag");
+  }
   for (size_t i = 0; i < r.n_repo_digests; i++)
     printf("Untagged: %s\n", image_ref_familiar(r.repo_digests[i]));
   printf("Deleted: %s\n", id);
+  events_image(s->root, id, id, "delete");
   ret = 0;
 out:
   image_record_free(&r);

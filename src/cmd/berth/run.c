@@ -19,18 +19,6 @@ static bool flag(struct json_object *o, const char *key) {
   return json_object_object_get_ex(o, key, &v) && json_object_get_boolean(v);
 }
 
-struct forward {
-  struct engine *e;
-  const char *id;
-};
-
-static void forward_signal(int sig, void *arg) {
-  struct forward *f = arg;
-  berth_error *ignored = NULL;
-  container_kill(&f->e->runtime, f->id, sig, false, &ignored);
-  berth_error_free(ignored);
-}
-
 /* The foreground: attached from the first byte through a socketpair whose
  * other end the monitor gets. */
 static int run_attached(struct berth_context *ctx, struct container_flags *f, const char *id, berth_error **err) {
@@ -38,7 +26,7 @@ static int run_attached(struct berth_context *ctx, struct container_flags *f, co
   struct json_object *policy;
   bool restarts = json_object_object_get_ex(f->host_config, "RestartPolicy", &policy) &&
                   strcmp(json_object_get_string(json_object_object_get(policy, "Name")), "no") != 0;
-  struct forward fw = {e, id};
+  struct signal_target fw = {e, id};
   struct attach_options opts = {
       .in = flag(f->config, "AttachStdin"),
       .out = flag(f->config, "AttachStdout"),
@@ -47,7 +35,7 @@ static int run_attached(struct berth_context *ctx, struct container_flags *f, co
       /* a restart policy belongs to the monitor's clean-up */
       .owner = !restarts,
       .detach_keys = f->detach_keys,
-      .forward = f->sig_proxy && !flag(f->config, "Tty") ? forward_signal : NULL,
+      .forward = f->sig_proxy && !flag(f->config, "Tty") ? signal_target_forward : NULL,
       .forward_arg = &fw,
   };
   int pair[2];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "image/archives.h"
 #include "image/builtin.h"
 #include "image/images.h"
@@ -106,6 +107,8 @@ int cmd_save(struct berth_context *ctx, int argc, char **argv, berth_error **err
     }
   }
   ret = archive_save(s, format, id_ptrs, tag_lists, n, fd, output, err);
+  for (size_t i = 0; ret == 0 && i < n; i++)
+    events_image(s->root, ids[i], ids[i], "save");
   if (replace) {
     if (ret == 0 && rename(tmp, output) < 0)
       ret = berth_fail(err, errno, "save %s", output);

@@ -8,6 +8,7 @@
 
 #include "cmd/berth/commands.h"
 #include "engine/engine.h"
+#include "engine/events.h"
 #include "engine/lifecycle.h"
 #include "engine/options.h"
 
@@ -45,9 +46,16 @@ static int stop_one(struct engine *e, const char *ref, void *arg, berth_error **
 
 static int restart_one(struct engine *e, const char *ref, void *arg, berth_error **err) {
   struct stop_flags *f = arg;
-  if (lifecycle_stop(e, ref, f->timeout, f->sig, err) < 0)
+  if (lifecycle_stop(e, ref, f->timeout, f->sig, err) < 0 || lifecycle_start(e, ref, NULL, NULL, err) < 0)
     return -1;
-  return lifecycle_start(e, ref, NULL, NULL, err);
+  struct container c;
+  berth_error *ignored = NULL;
+  if (containers_find(e, ref, &c, &ignored) == 0) {
+    events_container(e, &c, "restart", NULL, 0);
+    container_clear(&c);
+  }
+  berth_error_free(ignored);
+  return 0;
 }
 
 static int stop_like(struct berth_context *ctx, int argc, char **argv, bool restart, berth_error **err) {

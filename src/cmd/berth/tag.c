@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cmd/berth/commands.h"
+#include "engine/events.h"
 #include "image/builtin.h"
 #include "image/images.h"
 #include "image/reference.h"
@@ -34,6 +35,8 @@ int cmd_tag(struct berth_context *ctx, int argc, char **argv, berth_error **err)
   char id[DIGEST_TEXT_MAX];
   struct store *s = context_store(ctx, err);
   int ret = s != NULL && images_find(s, argv[optind], id, err) == 0 && images_tag(s, id, full, err) == 0 ? 0 : -1;
+  if (ret == 0)
+    events_image(s->root, id, image_ref_familiar(full), "tag");
   free(full);
   return ret;
 }
