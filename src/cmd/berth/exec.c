@@ -107,12 +107,13 @@ int cmd_exec(struct berth_context *ctx, int argc, char **argv, berth_error **err
   }
   req.cmd = argv + optind + 1;
   req.env = env;
+  /* Our binary runs inside the container's namespaces until the exec of
+   * the command: only through a read-only mount of it (CVE-2019-5736).
+   * Before the engine is opened, which the re-executed berth does again. */
+  if (exe_guard_ensure(ctx->argv, err) < 0)
+    return -1;
   struct engine *e = context_engine(ctx, err);
   if (e == NULL)
-    return -1;
-  /* From here our binary runs inside the container's namespaces until the
-   * exec of the command: only through a read-only mount of it (CVE-2019-5736). */
-  if (exe_guard_ensure(ctx->argv, err) < 0)
     return -1;
   if (!interactive || req.detach) {
     cleanup_close int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
