@@ -1194,23 +1194,26 @@ static int cmd_seccomp_listener(int argc, char **argv)
   return 0;
 }
 
-/* hook NAME LOG [--no-stdin] [--env VAR]... [--ns TYPE]... [--sleep S] [--exit N]
+/* hook NAME LOG [--no-stdin] [--env VAR]... [--ns TYPE]... [--comm] [--sleep S] [--exit N]
  * An OCI hook: appends "NAME<TAB>STATE-JSON" (stdin flattened to one line;
- * "-" with --no-stdin) plus "<TAB>VAR=value" for each --env and
- * "<TAB>TYPE=ns-link" for each --ns (e.g. mnt) to LOG, then sleeps and
- * exits as asked. */
+ * "-" with --no-stdin) plus "<TAB>VAR=value" for each --env,
+ * "<TAB>TYPE=ns-link" for each --ns (e.g. mnt) and, with --comm,
+ * "<TAB>comm=NAME" of the state's pid (what that process runs now) to LOG,
+ * then sleeps and exits as asked. */
 static int cmd_hook(int argc, char **argv)
 {
   if (argc < 3)
-    die(EXIT_USAGE, "usage: hook NAME LOG [--no-stdin] [--env VAR]... [--ns TYPE]... [--sleep S] [--exit N]");
+    die(EXIT_USAGE, "usage: hook NAME LOG [--no-stdin] [--env VAR]... [--ns TYPE]... [--comm] [--sleep S] [--exit N]");
   const char *name = argv[1], *log = argv[2];
-  bool read_stdin = true;
+  bool read_stdin = true, with_comm = false;
   double sleep_s = 0;
   long code = 0;
   char envs[4096] = "";
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--no-stdin") == 0)
       read_stdin = false;
+    else if (strcmp(argv[i], "--comm") == 0)
+      with_comm = true;
     else if (strcmp(argv[i], "--sleep") == 0 && i + 1 < argc)
       sleep_s = arg_seconds("--sleep", argv[++i]);
     else if (strcmp(argv[i], "--exit") == 0 && i + 1 < argc)
@@ -1231,6 +1234,21 @@ static int cmd_hook(int argc, char **argv)
   }
   char *state = read_stdin ? read_all(0, NULL) : strdup("-");
   one_line(state);
+  if (with_comm) {
+    const char *pid_key = strstr(state, "\"pid\":");
+    char path[64], comm[64] = "(no pid)";
+    if (pid_key) {
+      snprintf(path, sizeof path, "/proc/%ld/comm", strtol(pid_key + 6, NULL, 10));
+      int comm_fd = open(path, O_RDONLY | O_CLOEXEC);
+      ssize_t len = comm_fd < 0 ? -1 : read(comm_fd, comm, sizeof comm - 1);
+      if (comm_fd >= 0)
+        close(comm_fd);
+      comm[len < 0 ? 0 : len] = '\0';
+      comm[strcspn(comm, "\n")] = '\0';
+    }
+    size_t used = strlen(envs);
+    snprintf(envs + used, sizeof envs - used, "\tcomm=%s", comm);
+  }
   char *line;
   if (asprintf(&line, "%s\t%s%s\n", name, state, envs) < 0)
     die(EXIT_INTERNAL, "out of memory");
@@ -1370,7 +1388,7 @@ static const struct command {
     {"exe-overwrite", cmd_exe_overwrite, "self|PID|watch [TIMEOUT]: CVE-2019-5736 attempt"},
     {"recvtty", cmd_recvtty, "SOCKET [--input STR] [--timeout S]: console socket receiver (host)"},
     {"seccomp-listener", cmd_seccomp_listener, "SOCKET [--ret N] [--count N]: seccomp notify agent (host)"},
-    {"hook", cmd_hook, "NAME LOG [--no-stdin] [--env V] [--ns T] [--sleep S] [--exit N]: OCI hook logger"},
+    {"hook", cmd_hook, "NAME LOG [--no-stdin] [--env V] [--ns T] [--comm] [--sleep S] [--exit N]: OCI hook logger"},
     {"stuck-stdout", cmd_stuck_stdout, "--until FILE [--stderr] -- CMD: run CMD with a full stdout pipe (host)"},
     {"help", cmd_help, "this list"},
 };
