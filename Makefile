@@ -4,7 +4,7 @@ BUILD ?= build
 BUILD_ASAN ?= build-asan
 PREFIX ?= /usr/local
 
-BUILD_DEPS = meson ninja-build pkg-config gcc python3 libjson-c-dev libseccomp-dev libssl-dev libarchive-dev \
+BUILD_DEPS = meson ninja-build pkg-config gcc python3 libjson-c-dev libseccomp-dev nettle-dev libarchive-dev \
 	libcurl4-openssl-dev libsqlite3-dev libzstd-dev zlib1g-dev
 RUN_DEPS = busybox-static jq
 TEST_DEPS = bats jq iproute2 runc crun podman containerd umoci skopeo hyperfine util-linux docker-registry

@@ -85,6 +85,13 @@ static int write_layer(int out, const char *busybox, size_t busybox_len, time_t 
       add_entry(a, "etc/passwd", AE_IFREG, 0644, mtime, NULL, passwd, sizeof(passwd) - 1, err) < 0 ||
       add_entry(a, "etc/group", AE_IFREG, 0644, mtime, NULL, group, sizeof(group) - 1, err) < 0)
     goto out;
+  /* Empty mount points for the files every container gets bound over them,
+   * as distribution images have: without them each container's first
+   * start creates /etc and three files in its upper layer. */
+  static const char *const mount_points[] = {"etc/hostname", "etc/hosts", "etc/resolv.conf"};
+  for (size_t i = 0; i < sizeof(mount_points) / sizeof(mount_points[0]); i++)
+    if (add_entry(a, mount_points[i], AE_IFREG, 0644, mtime, NULL, "", 0, err) < 0)
+      goto out;
   char *save = NULL;
   for (char *line = strtok_r(applets, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
     while (*line == '/')
