@@ -41,6 +41,18 @@ $BROOT/run/runtime:"
 	assert_eq "$(leftovers "$id")" ""
 }
 
+@test "run: the built-in busybox image has the /etc mount points, so a container's upper layer stays empty" {
+	run -0 berth run --name quiet busybox sh -c 'cat /etc/hostname; grep -c localhost /etc/hosts'
+	local id
+	id="$(berth inspect -f '{{.Id}}' quiet)"
+	# what the container sees is the engine's files, bound over the image's
+	assert_eq "$(sed -n 1p <<<"$output")" "${id:0:12}"
+	assert_eq "$(sed -n 2p <<<"$output")" 2
+	# nothing was created in the upper layer: no copy-up of /etc, no mount points
+	run -0 ls -A "$BROOT/containers/$id/diff"
+	assert_eq "$output" ""
+}
+
 @test "run: what the process sees: env, user, workdir, hostname, pid 1, capabilities, seccomp" {
 	run -0 berth run --rm -e FOO=bar -w /tmp -u 1000:1000 -h myhost busybox sh -c \
 		'echo $FOO; pwd; id -u; id -g; hostname; echo $$; grep -E "^(CapEff|Seccomp|NoNewPrivs):" /proc/self/status'
